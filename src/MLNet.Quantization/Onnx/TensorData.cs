@@ -1,0 +1,205 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using MLNet.Quantization.Onnx.Protos;
+using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
+
+namespace MLNet.Quantization.Onnx;
+
+/// <summary>Typed views of tensor data and factories for new tensors.</summary>
+public static class TensorData
+{
+    /// <summary>The number of elements a tensor's dims describe (1 for a scalar).</summary>
+    /// <param name="tensor">The tensor.</param>
+    public static long ElementCount(TensorProto tensor)
+    {
+        long count = 1;
+        foreach (var d in tensor.Dims) count *= d;
+        return count;
+    }
+
+    /// <summary>The tensor's data as little-endian bytes in raw_data layout, reading external data if needed.</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="baseDirectory">The folder external locations are relative to; null when the model came from memory.</param>
+    public static ReadOnlyMemory<byte> ReadBytes(TensorProto tensor, string? baseDirectory)
+    {
+        if (ExternalDataReference.IsExternal(tensor)) return ReadExternal(tensor, baseDirectory);
+        if (!tensor.RawData.IsEmpty) return tensor.RawData.Memory;
+        return TypedFieldsToBytes(tensor);
+    }
+
+    /// <summary>The tensor's values as floats. Supports float, double and integer element types.</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="baseDirectory">The folder external locations are relative to.</param>
+    public static float[] ReadFloats(TensorProto tensor, string? baseDirectory = null)
+    {
+        var type = (DataType)tensor.DataType;
+        if (type == DataType.Float)
+        {
+            if (!ExternalDataReference.IsExternal(tensor) && tensor.RawData.IsEmpty) return tensor.FloatData.ToArray();
+            var bytes = ReadBytes(tensor, baseDirectory).Span;
+            CheckLength(tensor, bytes.Length, 4);
+            return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+        }
+        if (type == DataType.Double)
+        {
+            var bytes = ReadBytes(tensor, baseDirectory).Span;
+            CheckLength(tensor, bytes.Length, 8);
+            var doubles = MemoryMarshal.Cast<byte, double>(bytes);
+            var result = new float[doubles.Length];
+            for (int i = 0; i < result.Length; i++) result[i] = (float)doubles[i];
+            return result;
+        }
+        var ints = ReadInt64s(tensor, baseDirectory);
+        return Array.ConvertAll(ints, v => (float)v);
+    }
+
+    /// <summary>The tensor's values as 64-bit integers. Supports the integer and bool element types.</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="baseDirectory">The folder external locations are relative to.</param>
+    public static long[] ReadInt64s(TensorProto tensor, string? baseDirectory = null)
+    {
+        var type = (DataType)tensor.DataType;
+        int size = ElementType.SizeOf(tensor.DataType);
+        if (size == 0 || type is DataType.Float or DataType.Double or DataType.Float16 or DataType.Bfloat16)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' has element type {ElementType.Name(tensor.DataType)}, which is not an integer type.");
+        var bytes = ReadBytes(tensor, baseDirectory).Span;
+        CheckLength(tensor, bytes.Length, size);
+        var result = new long[bytes.Length / size];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var item = bytes.Slice(i * size, size);
+            result[i] = type switch
+            {
+                DataType.Int8 => (sbyte)item[0],
+                DataType.Uint8 or DataType.Bool => item[0],
+                DataType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(item),
+                DataType.Uint16 => BinaryPrimitives.ReadUInt16LittleEndian(item),
+                DataType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(item),
+                DataType.Uint32 => BinaryPrimitives.ReadUInt32LittleEndian(item),
+                DataType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(item),
+                DataType.Uint64 => (long)BinaryPrimitives.ReadUInt64LittleEndian(item),
+                _ => throw new OnnxFormatException($"Tensor '{tensor.Name}' has unsupported element type {ElementType.Name(tensor.DataType)}."),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>Creates a float tensor stored in raw_data.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="values">Values in row-major order.</param>
+    public static TensorProto FromFloats(string name, IEnumerable<long> dims, ReadOnlySpan<float> values) =>
+        FromBytes(name, dims, DataType.Float, MemoryMarshal.AsBytes(values).ToArray());
+
+    /// <summary>Creates an int8 tensor stored in raw_data.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="values">Values in row-major order.</param>
+    public static TensorProto FromInt8(string name, IEnumerable<long> dims, ReadOnlySpan<sbyte> values) =>
+        FromBytes(name, dims, DataType.Int8, MemoryMarshal.AsBytes(values).ToArray());
+
+    /// <summary>Creates a uint8 tensor stored in raw_data.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="values">Values in row-major order.</param>
+    public static TensorProto FromUInt8(string name, IEnumerable<long> dims, ReadOnlySpan<byte> values) =>
+        FromBytes(name, dims, DataType.Uint8, values.ToArray());
+
+    /// <summary>Creates an int32 tensor stored in raw_data.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="values">Values in row-major order.</param>
+    public static TensorProto FromInt32(string name, IEnumerable<long> dims, ReadOnlySpan<int> values) =>
+        FromBytes(name, dims, DataType.Int32, MemoryMarshal.AsBytes(values).ToArray());
+
+    /// <summary>Creates an int64 tensor stored in raw_data.</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="values">Values in row-major order.</param>
+    public static TensorProto FromInt64(string name, IEnumerable<long> dims, ReadOnlySpan<long> values) =>
+        FromBytes(name, dims, DataType.Int64, MemoryMarshal.AsBytes(values).ToArray());
+
+    /// <summary>Creates a tensor of any fixed-size element type from its raw little-endian bytes (not copied).</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="dataType">ONNX element type.</param>
+    /// <param name="rawData">The bytes; the tensor takes ownership.</param>
+    public static TensorProto FromBytes(string name, IEnumerable<long> dims, DataType dataType, byte[] rawData)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)dataType, RawData = UnsafeByteOperations.UnsafeWrap(rawData) };
+        tensor.Dims.AddRange(dims);
+        return tensor;
+    }
+
+    private static void CheckLength(TensorProto tensor, int byteLength, int elementSize)
+    {
+        long expected = ElementCount(tensor) * elementSize;
+        if (byteLength != expected)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' holds {byteLength} bytes but its shape [{string.Join(",", tensor.Dims)}] needs {expected}. The model is corrupt or truncated.");
+    }
+
+    private static ReadOnlyMemory<byte> ReadExternal(TensorProto tensor, string? baseDirectory)
+    {
+        if (baseDirectory is null)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' keeps its data in an external file, but the model was loaded from memory. Load it from its file path so the data file can be found.");
+        var reference = ExternalDataReference.Parse(tensor);
+        var path = reference.ResolvePath(baseDirectory, tensor.Name);
+        if (!File.Exists(path))
+            throw new OnnxFormatException($"External data file '{reference.Location}' for tensor '{tensor.Name}' was not found in '{baseDirectory}'. Copy the model's data file next to it.");
+        long expected = ElementCount(tensor) * Math.Max(1, ElementType.SizeOf(tensor.DataType));
+        long length = reference.Length ?? expected;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        if (reference.Offset + length > stream.Length)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' reads {length} bytes at offset {reference.Offset} of '{reference.Location}', but that file has only {stream.Length} bytes. The data file is truncated or belongs to another model.");
+        if (length > int.MaxValue)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' is {length} bytes; single tensors over 2 GiB are not supported.");
+        var buffer = new byte[length];
+        stream.Position = reference.Offset;
+        stream.ReadExactly(buffer);
+        return buffer;
+    }
+
+    private static ReadOnlyMemory<byte> TypedFieldsToBytes(TensorProto tensor)
+    {
+        var type = (DataType)tensor.DataType;
+        int size = ElementType.SizeOf(tensor.DataType);
+        switch (type)
+        {
+            case DataType.Float:
+                return MemoryMarshal.AsBytes(tensor.FloatData.ToArray().AsSpan()).ToArray();
+            case DataType.Double:
+                return MemoryMarshal.AsBytes(tensor.DoubleData.ToArray().AsSpan()).ToArray();
+            case DataType.Int64:
+                return MemoryMarshal.AsBytes(tensor.Int64Data.ToArray().AsSpan()).ToArray();
+            case DataType.Uint64 or DataType.Uint32:
+            {
+                var buffer = new byte[tensor.Uint64Data.Count * size];
+                for (int i = 0; i < tensor.Uint64Data.Count; i++)
+                {
+                    if (size == 8) BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(i * 8), tensor.Uint64Data[i]);
+                    else BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(i * 4), (uint)tensor.Uint64Data[i]);
+                }
+                return buffer;
+            }
+            case DataType.Int32 or DataType.Int16 or DataType.Uint16 or DataType.Int8 or DataType.Uint8
+                or DataType.Bool or DataType.Float16 or DataType.Bfloat16:
+            {
+                var buffer = new byte[tensor.Int32Data.Count * size];
+                for (int i = 0; i < tensor.Int32Data.Count; i++)
+                {
+                    int v = tensor.Int32Data[i];
+                    switch (size)
+                    {
+                        case 1: buffer[i] = (byte)v; break;
+                        case 2: BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(i * 2), (ushort)v); break;
+                        default: BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(i * 4), v); break;
+                    }
+                }
+                return buffer;
+            }
+            default:
+                throw new OnnxFormatException($"Tensor '{tensor.Name}' has element type {ElementType.Name(tensor.DataType)}, whose data cannot be read as numbers.");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using MLNet.Quantization.Emitters;
+using MLNet.Quantization.Onnx;
+using MLNet.Quantization.Planning;
+
+namespace MLNet.Quantization;
+
+/// <summary>
+/// Quantizes ONNX models without ML.NET: load, plan, rewrite, and return the new model with a report.
+/// The input model is never modified.
+/// </summary>
+public static class OnnxQuantizer
+{
+    /// <summary>Quantizes the model in a file.</summary>
+    /// <param name="modelPath">Path to the float .onnx model (external data is read from its folder).</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
+        Quantize(OnnxModelFile.Load(modelPath), options, progress);
+
+    /// <summary>Quantizes a serialized model.</summary>
+    /// <param name="modelBytes">The float model's bytes.</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
+        Quantize(OnnxModelFile.Load(modelBytes), options, progress);
+
+    /// <summary>Quantizes a loaded model; <paramref name="model"/> itself is left unchanged.</summary>
+    /// <param name="model">The float model.</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null)
+    {
+        if (model is null) throw new ArgumentNullException(nameof(model));
+        options ??= new QuantizationOptions();
+        options.Validate();
+        var stopwatch = Stopwatch.StartNew();
+        var before = QuantizationReport.MeasureConstants(model.Proto);
+
+        var working = new OnnxModel(model.Proto.Clone(), model.BaseDirectory);
+        var graph = new GraphEditor(working);
+        var plan = DynamicPlanner.Plan(graph, options);
+        progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
+        var nodes = DynamicEmitter.Emit(graph, plan, options, progress);
+        graph.RemoveUnusedValues();
+        if (working.Proto.IrVersion < 4 && nodes.Any(n => n.Quantized))
+            working.Proto.IrVersion = 4;
+
+        var after = QuantizationReport.MeasureConstants(working.Proto);
+        stopwatch.Stop();
+        return new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed));
+    }
+
+    /// <summary>
+    /// Quantizes a model file and writes the result atomically; on any error no output file is left behind.
+    /// </summary>
+    /// <param name="inputPath">The float model.</param>
+    /// <param name="outputPath">Where to write the quantized model; must differ from the input.</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="externalData">Where the output's tensor data goes.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null)
+    {
+        if (inputPath is null) throw new ArgumentNullException(nameof(inputPath));
+        if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
+        if (string.Equals(Path.GetFullPath(inputPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
+            throw new ArgumentException("The output path is the input model's path; choose another so the float model is kept.", nameof(outputPath));
+        var result = Quantize(inputPath, options, progress);
+        result.Save(outputPath, externalData);
+        return result.Report;
+    }
+}
