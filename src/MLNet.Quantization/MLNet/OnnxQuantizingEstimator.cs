@@ -1,0 +1,96 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Onnx;
+
+namespace MLNet.Quantization.MLNet;
+
+/// <summary>
+/// Quantizes a float ONNX model when fitted and returns ML.NET's own <see cref="OnnxTransformer"/> running the
+/// quantized model. The fitted pipeline therefore saves and loads with stock ML.NET: the saved zip holds a plain
+/// OnnxTransform with the quantized bytes and needs no reference to this package to load.
+/// </summary>
+/// <remarks>Create it with <c>mlContext.Transforms.Quantize(...)</c>.</remarks>
+public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
+{
+    private readonly TransformsCatalog _catalog;
+    private readonly byte[] _floatModel;
+    private readonly string[]? _outputColumnNames;
+    private readonly string[]? _inputColumnNames;
+    private readonly int? _gpuDeviceId;
+    private readonly bool _fallbackToCpu;
+    private readonly IHost? _host;
+    private readonly OnnxScoringEstimator _floatEstimator;
+    private QuantizationResult? _quantized;
+
+    internal OnnxQuantizingEstimator(TransformsCatalog catalog, byte[] floatModel, QuantizationOptions options,
+        string[]? outputColumnNames, string[]? inputColumnNames, int? gpuDeviceId, bool fallbackToCpu)
+    {
+        _catalog = catalog;
+        _floatModel = floatModel;
+        Options = options;
+        _outputColumnNames = outputColumnNames;
+        _inputColumnNames = inputColumnNames;
+        _gpuDeviceId = gpuDeviceId;
+        _fallbackToCpu = fallbackToCpu;
+        _host = CatalogEnvironment.Find(catalog)?.Register("Quantize");
+        _floatEstimator = CreateScoringEstimator(floatModel);
+    }
+
+    /// <summary>The options quantization runs with.</summary>
+    public QuantizationOptions Options { get; }
+
+    /// <summary>The report of the quantization done by the last <see cref="Fit"/>; null before the first fit.</summary>
+    public QuantizationReport? Report => _quantized?.Report;
+
+    /// <summary>
+    /// The output schema: the same as the float model's, because quantization keeps input and output names, types
+    /// and shapes. Throws <see cref="ArgumentOutOfRangeException"/> when an input column is missing or mistyped.
+    /// </summary>
+    /// <param name="inputSchema">The schema of the data the pipeline will see.</param>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => _floatEstimator.GetOutputSchema(inputSchema);
+
+    /// <summary>Checks the input columns (<see cref="ArgumentOutOfRangeException"/> for a missing or mistyped one), quantizes the model (once; later fits reuse it) and returns the transformer.</summary>
+    /// <param name="input">Data with the model's input columns.</param>
+    public OnnxTransformer Fit(IDataView input)
+    {
+        if (input is null) throw new ArgumentNullException(nameof(input));
+        _floatEstimator.Fit(input);
+        _quantized ??= QuantizeWithLogging();
+        return CreateScoringEstimator(_quantized.ToBytes()).Fit(input);
+    }
+
+    private QuantizationResult QuantizeWithLogging()
+    {
+        using var channel = _host?.Start("Quantize");
+        channel?.Info(MessageSensitivity.None, $"Quantizing a {_floatModel.Length / 1024.0:F0} KiB ONNX model ({Options.Mode}).");
+        var progress = channel is null ? null : new ChannelProgress(channel);
+        var result = OnnxQuantizer.Quantize(_floatModel, Options, progress);
+        channel?.Info(MessageSensitivity.None, result.Report.ToString());
+        return result;
+    }
+
+    private OnnxScoringEstimator CreateScoringEstimator(byte[] model)
+    {
+        var stream = new MemoryStream(model, writable: false);
+        return _outputColumnNames is null
+            ? _catalog.ApplyOnnxModel(stream, _gpuDeviceId, _fallbackToCpu)
+            : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _gpuDeviceId, _fallbackToCpu);
+    }
+
+    /// <summary>Forwards progress to an ML.NET channel as info messages (synchronously, in order).</summary>
+    private sealed class ChannelProgress : IProgress<QuantizationProgress>
+    {
+        private readonly IChannel _channel;
+        private int _lastPercent = -1;
+
+        public ChannelProgress(IChannel channel) => _channel = channel;
+
+        public void Report(QuantizationProgress value)
+        {
+            int percent = value.Total == 0 ? 100 : value.Completed * 100 / value.Total;
+            if (percent / 10 == _lastPercent / 10 && percent != 100) return;
+            _lastPercent = percent;
+            _channel.Info(MessageSensitivity.None, $"{value.Stage}: {value.Completed}/{value.Total}");
+        }
+    }
+}
