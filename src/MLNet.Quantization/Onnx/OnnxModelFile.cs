@@ -24,8 +24,8 @@ public static class OnnxModelFile
         var info = new FileInfo(path);
         if (info.Length == 0) throw new OnnxFormatException($"Model file '{path}' is empty. Export the model again.");
         if (info.Length > int.MaxValue) throw new OnnxFormatException($"Model file '{path}' is larger than 2 GiB; ONNX files that large must keep their weights in external data.");
-        var bytes = File.ReadAllBytes(path);
-        return Parse(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return Parse(() => ModelProto.Parser.ParseFrom(stream), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>Loads a model from bytes. Models with external data must be loaded from a path instead.</summary>
@@ -34,7 +34,7 @@ public static class OnnxModelFile
     {
         if (bytes is null) throw new ArgumentNullException(nameof(bytes));
         if (bytes.Length == 0) throw new OnnxFormatException("The model bytes are empty.");
-        return Parse(bytes, "the given bytes", null);
+        return Parse(() => ModelProto.Parser.ParseFrom(bytes), "the given bytes", null);
     }
 
     /// <summary>Loads a model from a stream read to its end.</summary>
@@ -106,12 +106,12 @@ public static class OnnxModelFile
         return total;
     }
 
-    private static OnnxModel Parse(byte[] bytes, string source, string? baseDirectory)
+    private static OnnxModel Parse(Func<ModelProto> parse, string source, string? baseDirectory)
     {
         ModelProto proto;
         try
         {
-            proto = ModelProto.Parser.ParseFrom(bytes);
+            proto = parse();
         }
         catch (InvalidProtocolBufferException e)
         {

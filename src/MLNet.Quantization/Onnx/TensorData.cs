@@ -28,6 +28,20 @@ public static class TensorData
         return TypedFieldsToBytes(tensor);
     }
 
+    /// <summary>
+    /// The values of a float32 tensor without copying when they are stored in raw_data (a copy otherwise).
+    /// </summary>
+    /// <param name="tensor">A float tensor.</param>
+    /// <param name="baseDirectory">The folder external locations are relative to.</param>
+    public static ReadOnlyMemory<byte> ReadFloatBytes(TensorProto tensor, string? baseDirectory = null)
+    {
+        if ((DataType)tensor.DataType != DataType.Float)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' has element type {ElementType.Name(tensor.DataType)}, not float.");
+        var bytes = ReadBytes(tensor, baseDirectory);
+        CheckLength(tensor, bytes.Length, 4);
+        return bytes;
+    }
+
     /// <summary>The tensor's values as floats. Supports float, double and integer element types.</summary>
     /// <param name="tensor">The tensor.</param>
     /// <param name="baseDirectory">The folder external locations are relative to.</param>

@@ -4,6 +4,9 @@ using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
 namespace MLNet.Quantization.Emitters;
 
+/// <summary>Quantizes a weight given its float values and shape.</summary>
+internal delegate QuantizedTensor WeightQuantization(ReadOnlySpan<float> values, long[] dims);
+
 /// <summary>
 /// What operators need to write a dynamically quantized graph: the new node list, quantized weights (each weight
 /// quantized once, however many nodes share it), shared run-time quantization of activations, and fused nodes.
@@ -61,22 +64,32 @@ internal sealed class DynamicEmitContext
     /// </summary>
     /// <param name="valueName">The weight's value name.</param>
     /// <param name="layoutKey">Identifies the layout and quantization settings.</param>
-    /// <param name="prepare">Turns the float weight (values, dims) into the layout the operator needs.</param>
+    /// <param name="prepare">Turns the float weight (values, dims) into the layout the operator needs; null when the
+    /// stored layout is used as is (then the weight is read in place, without a float copy).</param>
     /// <param name="quantize">Quantizes the prepared weight.</param>
     /// <param name="scaleDims">The shape of the scale/zero-point initializers, given the quantized tensor.</param>
     public WeightInitializers QuantizeWeight(
         string valueName,
         string layoutKey,
-        Func<float[], long[], (float[] Values, long[] Dims)> prepare,
-        Func<float[], long[], QuantizedTensor> quantize,
+        Func<float[], long[], (float[] Values, long[] Dims)>? prepare,
+        WeightQuantization quantize,
         Func<QuantizedTensor, long[]> scaleDims)
     {
         var key = $"{valueName}|{layoutKey}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
         if (!Graph.TryGetConstant(valueName, out var tensor))
             throw new InvalidOperationException($"'{valueName}' is not a constant; it cannot be quantized as a weight.");
-        var (values, dims) = prepare(Graph.Model.ReadFloats(tensor), tensor.Dims.ToArray());
-        var quantized = quantize(values, dims);
+        QuantizedTensor quantized;
+        if (prepare is null)
+        {
+            var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
+            quantized = quantize(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw.Span), tensor.Dims.ToArray());
+        }
+        else
+        {
+            var (values, dims) = prepare(Graph.Model.ReadFloats(tensor), tensor.Dims.ToArray());
+            quantized = quantize(values, dims);
+        }
         var dataType = quantized.Type == QuantizedType.Int8 ? DataType.Int8 : DataType.Uint8;
         var stem = Sanitize(valueName);
         var dataName = Graph.UniqueName($"{stem}_quantized");

@@ -32,7 +32,7 @@ internal sealed class ConvQuantizer : IOperatorQuantizer
         var weights = context.QuantizeWeight(
             node.Input[1],
             $"conv|uint8|{options.ReduceRange}",
-            (values, dims) => (values, dims),
+            null,
             (values, dims) => WeightQuantizer.Quantize(values, dims, QuantizedType.UInt8, symmetric: false, options.ReduceRange, axis: null),
             _ => Array.Empty<long>());
         var stem = DynamicEmitContext.Sanitize(node.Name.Length > 0 ? node.Name : node.Output[0]);

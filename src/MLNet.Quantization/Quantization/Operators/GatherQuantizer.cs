@@ -23,7 +23,7 @@ internal sealed class GatherQuantizer : IOperatorQuantizer
         var table = context.QuantizeWeight(
             node.Input[0],
             "gather|uint8",
-            (values, dims) => (values, dims),
+            null,
             (values, dims) => WeightQuantizer.Quantize(values, dims, QuantizedType.UInt8, symmetric: false, reduceRange: false, axis: null),
             _ => Array.Empty<long>());
         var stem = DynamicEmitContext.Sanitize(node.Name.Length > 0 ? node.Name : node.Output[0]);

@@ -51,7 +51,7 @@ internal sealed class LstmQuantizer : IOperatorQuantizer
             q => options.PerChannel ? new[] { q.Dims[0], q.Dims[2] } : new[] { q.Dims[0] });
     }
 
-    private static QuantizedTensor QuantizePerDirection(float[] values, long[] dims, QuantizationOptions options)
+    private static QuantizedTensor QuantizePerDirection(ReadOnlySpan<float> values, long[] dims, QuantizationOptions options)
     {
         int directions = (int)dims[0];
         int perDirection = values.Length / directions;
@@ -59,7 +59,7 @@ internal sealed class LstmQuantizer : IOperatorQuantizer
         var parameters = new List<QuantParams>();
         for (int d = 0; d < directions; d++)
         {
-            var slice = values.AsSpan(d * perDirection, perDirection);
+            var slice = values.Slice(d * perDirection, perDirection);
             var q = WeightQuantizer.Quantize(slice, new[] { dims[1], dims[2] }, QuantizedType.Int8, symmetric: true, options.ReduceRange, options.PerChannel ? 1 : null);
             q.Data.CopyTo(data, d * perDirection);
             parameters.AddRange(q.Parameters);

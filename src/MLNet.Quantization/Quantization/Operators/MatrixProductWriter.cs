@@ -19,7 +19,7 @@ internal static class MatrixProductWriter
         var weights = context.QuantizeWeight(
             weight,
             $"matmul|T{transposeWeight}|{options.WeightType}|{symmetric}|{options.PerChannel}|{options.ReduceRange}",
-            (values, dims) => transposeWeight ? (WeightQuantizer.TransposeLastTwo(values, dims, out var t), t) : (values, dims),
+            transposeWeight ? (values, dims) => (WeightQuantizer.TransposeLastTwo(values, dims, out var t), t) : null,
             (values, dims) => WeightQuantizer.Quantize(values, dims, options.WeightType, symmetric, options.ReduceRange, options.PerChannel ? 1 : null),
             q => q.Axis is null ? Array.Empty<long>() : new[] { q.Dims[1] });
         long columns = weights.Tensor.Dims[1];

@@ -10,7 +10,7 @@ internal static class WeightChecks
     public static string? CheckConstantFloat(GraphEditor graph, NodeProto node, int inputIndex, string role, QuantizationOptions options, params int[] ranks)
     {
         if (node.Input.Count <= inputIndex || node.Input[inputIndex].Length == 0) return $"{role} input is missing";
-        if (!graph.TryGetConstant(node.Input[inputIndex], out var tensor)) return $"{role} '{node.Input[inputIndex]}' is computed at run time, not a constant weight";
+        if (!graph.TryGetConstant(node.Input[inputIndex], out var tensor)) return $"{role} is computed at run time, not a constant weight";
         if (tensor.DataType != (int)TensorProto.Types.DataType.Float) return $"{role} is {ElementType.Name(tensor.DataType)}; only float32 weights are quantized";
         if (ranks.Length > 0 && !ranks.Contains(tensor.Dims.Count)) return $"{role} has rank {tensor.Dims.Count}; expected rank {string.Join(" or ", ranks)}";
         long elements = TensorData.ElementCount(tensor);
