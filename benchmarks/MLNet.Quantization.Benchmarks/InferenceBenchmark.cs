@@ -1,3 +1,4 @@
+using MLNet.Quantization.ModelZoo;
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

@@ -1,3 +1,4 @@
+using MLNet.Quantization.ModelZoo;
 using BenchmarkDotNet.Running;
 using MLNet.Quantization.Benchmarks;
 

@@ -1,3 +1,4 @@
+using MLNet.Quantization.ModelZoo;
 using BenchmarkDotNet.Attributes;
 using MLNet.Quantization.Onnx;
 

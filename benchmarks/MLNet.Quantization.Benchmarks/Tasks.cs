@@ -1,3 +1,4 @@
+using MLNet.Quantization.ModelZoo;
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime.Tensors;

@@ -29,26 +29,62 @@ public static class OnnxQuantizer
     /// <param name="model">The float model.</param>
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
-    public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null)
+    public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
+        Quantize(model, options, calibrationData: null, progress);
+
+    /// <summary>Quantizes the model in a file; static mode calibrates on <paramref name="calibrationData"/>.</summary>
+    /// <param name="modelPath">Path to the float .onnx model (external data is read from its folder).</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null) =>
+        Quantize(OnnxModelFile.Load(modelPath), options, calibrationData, progress);
+
+    /// <summary>Quantizes a serialized model; static mode calibrates on <paramref name="calibrationData"/>.</summary>
+    /// <param name="modelBytes">The float model's bytes.</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null) =>
+        Quantize(OnnxModelFile.Load(modelBytes), options, calibrationData, progress);
+
+    /// <summary>Quantizes a loaded model, which is left unchanged; static mode calibrates on <paramref name="calibrationData"/>.</summary>
+    /// <param name="model">The float model.</param>
+    /// <param name="options">Options; null for defaults.</param>
+    /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
+    /// <param name="progress">Receives progress reports; optional.</param>
+    public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         options ??= new QuantizationOptions();
         options.Validate();
+        if (options.Mode == QuantizationMode.Static && calibrationData is null)
+            throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
         var stopwatch = Stopwatch.StartNew();
         var before = QuantizationReport.MeasureConstants(model.Proto);
 
         var working = new OnnxModel(model.Proto.Clone(), model.BaseDirectory);
         var graph = new GraphEditor(working);
-        var plan = DynamicPlanner.Plan(graph, options);
-        progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
-        var nodes = DynamicEmitter.Emit(graph, plan, options, progress);
+        IReadOnlyList<NodeReport> nodes;
+        IReadOnlyList<TensorReport>? tensors = null;
+        if (options.Mode == QuantizationMode.Static)
+        {
+            (var nodeReports, var tensorReports) = StaticQuantizer.Run(graph, options, calibrationData!, progress);
+            (nodes, tensors) = (nodeReports, tensorReports);
+        }
+        else
+        {
+            var plan = DynamicPlanner.Plan(graph, options);
+            progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
+            nodes = DynamicEmitter.Emit(graph, plan, options, progress);
+        }
         graph.RemoveUnusedValues();
         if (working.Proto.IrVersion < 4 && nodes.Any(n => n.Quantized))
             working.Proto.IrVersion = 4;
 
         var after = QuantizationReport.MeasureConstants(working.Proto);
         stopwatch.Stop();
-        return new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed));
+        return new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors));
     }
 
     /// <summary>
@@ -59,13 +95,14 @@ public static class OnnxQuantizer
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="externalData">Where the output's tensor data goes.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
-    public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null)
+    /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
+    public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null, CalibrationData? calibrationData = null)
     {
         if (inputPath is null) throw new ArgumentNullException(nameof(inputPath));
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
         if (string.Equals(Path.GetFullPath(inputPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
             throw new ArgumentException("The output path is the input model's path; choose another so the float model is kept.", nameof(outputPath));
-        var result = Quantize(inputPath, options, progress);
+        var result = Quantize(inputPath, options, calibrationData, progress);
         result.Save(outputPath, externalData);
         return result.Report;
     }

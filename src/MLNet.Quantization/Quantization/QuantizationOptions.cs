@@ -6,11 +6,52 @@ namespace MLNet.Quantization;
 /// </summary>
 public sealed record QuantizationOptions
 {
-    /// <summary>Operator types quantized when <see cref="OpTypesToQuantize"/> is empty.</summary>
+    /// <summary>Operator types quantized in dynamic mode when <see cref="OpTypesToQuantize"/> is empty.</summary>
     public static readonly IReadOnlyList<string> DefaultOpTypes = new[] { "MatMul", "Gemm", "Gather", "LSTM" };
+
+    /// <summary>
+    /// Operator types quantized in static mode when <see cref="OpTypesToQuantize"/> is empty. Softmax is supported but
+    /// not in this list: its input is often logits with an additive mask (-10000), whose range leaves 8 bits no
+    /// precision for the values that matter. Normalization (LayerNormalization and its decomposed form) always stays float.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultStaticOpTypes = new[]
+    {
+        "Conv", "MatMul", "Gemm", "Add", "Mul", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat",
+        "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Sigmoid", "Gather", "Resize",
+    };
+
+    /// <summary>Operator types static mode can quantize.</summary>
+    public static readonly IReadOnlyList<string> SupportedStaticOpTypes = DefaultStaticOpTypes.Append("Softmax").ToArray();
 
     /// <summary>The quantization mode. Default: <see cref="QuantizationMode.Dynamic"/>.</summary>
     public QuantizationMode Mode { get; init; } = QuantizationMode.Dynamic;
+
+    /// <summary>How a static model is written. Default: <see cref="QuantizationFormat.Qdq"/>.</summary>
+    public QuantizationFormat Format { get; init; } = QuantizationFormat.Qdq;
+
+    /// <summary>Element type of activations in static mode. Default: <see cref="QuantizedType.UInt8"/> (asymmetric).</summary>
+    public QuantizedType ActivationType { get; init; } = QuantizedType.UInt8;
+
+    /// <summary>Static mode: quantize activations symmetrically around 0. Default: false.</summary>
+    public bool SymmetricActivations { get; init; }
+
+    /// <summary>Static mode: how observed activations become ranges. Default: <see cref="MLNet.Quantization.CalibrationMethod.MinMax"/>.</summary>
+    public CalibrationMethod CalibrationMethod { get; init; } = CalibrationMethod.MinMax;
+
+    /// <summary>The percentile used by <see cref="CalibrationMethod.Percentile"/>, in (50, 100]. Default: 99.999.</summary>
+    public double Percentile { get; init; } = 99.999;
+
+    /// <summary>MinMax calibration: when set, ranges are a moving average over batches with this constant (e.g. 0.01).</summary>
+    public float? MovingAverageConstant { get; init; }
+
+    /// <summary>Static mode: at most this many calibration rows (samples) are read. Default: 300.</summary>
+    public int MaxCalibrationSamples { get; init; } = 300;
+
+    /// <summary>
+    /// ML.NET static mode: calibrate on this data instead of the data given to <c>Fit</c>. Columns are mapped to model
+    /// inputs by the same names as the data given to <c>Fit</c>.
+    /// </summary>
+    public Microsoft.ML.IDataView? CalibrationData { get; init; }
 
     /// <summary>Element type of quantized MatMul/Gemm/LSTM weights. Default: <see cref="QuantizedType.Int8"/>.</summary>
     public QuantizedType WeightType { get; init; } = QuantizedType.Int8;
@@ -51,8 +92,9 @@ public sealed record QuantizationOptions
     /// <summary>The operator types this run considers, after applying the include and exclude lists.</summary>
     public IReadOnlySet<string> EffectiveOpTypes()
     {
-        var types = new HashSet<string>(OpTypesToQuantize.Count > 0 ? OpTypesToQuantize : DefaultOpTypes, StringComparer.Ordinal);
-        if (QuantizeConv) types.Add("Conv");
+        var defaults = Mode == QuantizationMode.Static ? DefaultStaticOpTypes : DefaultOpTypes;
+        var types = new HashSet<string>(OpTypesToQuantize.Count > 0 ? OpTypesToQuantize : defaults, StringComparer.Ordinal);
+        if (QuantizeConv && Mode == QuantizationMode.Dynamic) types.Add("Conv");
         types.ExceptWith(OpTypesToExclude);
         return types;
     }
@@ -64,11 +106,17 @@ public sealed record QuantizationOptions
         if (!Enum.IsDefined(WeightType)) throw new ArgumentOutOfRangeException(nameof(WeightType), WeightType, "Weight type must be Int8 or UInt8.");
         if (!Enum.IsDefined(MatMulForm)) throw new ArgumentOutOfRangeException(nameof(MatMulForm), MatMulForm, "Unknown MatMul form.");
         if (MinimumWeightElements < 0) throw new ArgumentOutOfRangeException(nameof(MinimumWeightElements), MinimumWeightElements, "Must be zero or more.");
-        var known = new HashSet<string>(DefaultOpTypes.Append("Conv"), StringComparer.Ordinal);
+        if (!Enum.IsDefined(Format)) throw new ArgumentOutOfRangeException(nameof(Format), Format, "Format must be Qdq or QOperator.");
+        if (!Enum.IsDefined(ActivationType)) throw new ArgumentOutOfRangeException(nameof(ActivationType), ActivationType, "Activation type must be UInt8 or Int8.");
+        if (!Enum.IsDefined(CalibrationMethod)) throw new ArgumentOutOfRangeException(nameof(CalibrationMethod), CalibrationMethod, "Calibration method must be MinMax, Percentile or Entropy.");
+        if (!(Percentile > 50 && Percentile <= 100)) throw new ArgumentOutOfRangeException(nameof(Percentile), Percentile, "The percentile must be in (50, 100], e.g. 99.999.");
+        if (MovingAverageConstant is <= 0f or > 1f) throw new ArgumentOutOfRangeException(nameof(MovingAverageConstant), MovingAverageConstant, "The moving-average constant must be in (0, 1], e.g. 0.01.");
+        if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
+        var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : DefaultOpTypes.Append("Conv"), StringComparer.Ordinal);
         foreach (var op in OpTypesToQuantize)
         {
             if (!known.Contains(op))
-                throw new ArgumentOutOfRangeException(nameof(OpTypesToQuantize), op, $"Operator type '{op}' cannot be quantized in dynamic mode. Supported: {string.Join(", ", known)}.");
+                throw new ArgumentOutOfRangeException(nameof(OpTypesToQuantize), op, $"Operator type '{op}' cannot be quantized in {Mode.ToString().ToLowerInvariant()} mode. Supported: {string.Join(", ", known)}.");
         }
     }
 }

@@ -8,9 +8,10 @@ namespace MLNet.Quantization;
 /// <summary>What a quantization run did: node decisions, weight bytes by element type before and after, time taken.</summary>
 public sealed class QuantizationReport
 {
-    internal QuantizationReport(IReadOnlyList<NodeReport> nodes, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after, TimeSpan elapsed)
+    internal QuantizationReport(IReadOnlyList<NodeReport> nodes, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after, TimeSpan elapsed, IReadOnlyList<TensorReport>? tensors = null)
     {
         Nodes = nodes;
+        Tensors = tensors ?? Array.Empty<TensorReport>();
         BytesBefore = before;
         BytesAfter = after;
         Elapsed = elapsed;
@@ -18,6 +19,9 @@ public sealed class QuantizationReport
 
     /// <summary>One entry per candidate node (nodes of a quantizable operator type), in graph order.</summary>
     public IReadOnlyList<NodeReport> Nodes { get; }
+
+    /// <summary>Static mode: each quantized activation tensor with its range, scale and zero point (empty in dynamic mode).</summary>
+    public IReadOnlyList<TensorReport> Tensors { get; }
 
     /// <summary>Bytes of constant tensors (initializers and Constant nodes) by element type, before quantization.</summary>
     public IReadOnlyDictionary<string, long> BytesBefore { get; }
@@ -40,6 +44,8 @@ public sealed class QuantizationReport
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Quantized {QuantizedNodeCount} of {Nodes.Count} candidate nodes in {Elapsed.TotalMilliseconds:F0} ms.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Weights: {FormatBytes(BytesBefore)} -> {FormatBytes(BytesAfter)} ({CompressionRatio:F2}x smaller).");
+        if (Tensors.Count > 0)
+            text.AppendLine(CultureInfo.InvariantCulture, $"Activations: {Tensors.Count} tensors quantized ({Tensors.Count(t => t.Source == "calibrated")} calibrated, the rest sharing a range).");
         foreach (var group in Nodes.Where(n => !n.Quantized).GroupBy(n => n.Detail))
             text.AppendLine(CultureInfo.InvariantCulture, $"  float ({group.Count()}): {group.Key} [{string.Join(", ", group.Take(3).Select(n => n.NodeName))}{(group.Count() > 3 ? ", ..." : "")}]");
         return text.ToString();

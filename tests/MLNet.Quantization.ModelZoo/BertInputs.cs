@@ -1,7 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace MLNet.Quantization.Benchmarks;
+namespace MLNet.Quantization.ModelZoo;
 
 /// <summary>Random token ids and attention masks (the last quarter of each row padded) for the BERT-shaped model.</summary>
 public static class BertInputs

@@ -1,7 +1,7 @@
 using MLNet.Quantization.Onnx;
 using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
-namespace MLNet.Quantization.Benchmarks;
+namespace MLNet.Quantization.ModelZoo;
 
 /// <summary>Shape of a BERT encoder.</summary>
 public sealed record BertShape(int Vocabulary = 30522, int Hidden = 256, int Layers = 4, int Heads = 4, int FeedForward = 1024, int MaxPositions = 512, int Sequence = 128);
