@@ -23,7 +23,7 @@ public static class CliApp
     {
         var root = new RootCommand("mlnet-quantize: INT8 quantization of ONNX models for .NET and ML.NET.")
         {
-            QuantizeCommand.Create(output),
+            QuantizeCommand.Create(output, error),
             InspectCommand.Create(output),
             CompareCommand.Create(output),
         };
@@ -37,6 +37,11 @@ public static class CliApp
         try
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return BadUsage;
         }
         catch (Exception e) when (IsUserError(e))
         {

@@ -13,27 +13,8 @@ internal static class ComparisonInputs
     /// Reads every <c>test_data_set_*</c> folder under <paramref name="directory"/>; <c>input_N.pb</c> (a TensorProto)
     /// feeds the model's N-th input.
     /// </summary>
-    public static List<List<NamedOnnxValue>> FromDirectory(string directory, InferenceSession session)
-    {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Data folder '{directory}' was not found.");
-        var sets = Directory.GetDirectories(directory, "test_data_set_*").OrderBy(d => d, StringComparer.Ordinal).ToList();
-        if (sets.Count == 0) throw new InvalidOperationException($"'{directory}' holds no test_data_set_* folders (the ONNX test-data layout: test_data_set_0/input_0.pb, ...).");
-        var names = session.InputMetadata.Keys.ToList();
-        var result = new List<List<NamedOnnxValue>>();
-        foreach (var set in sets)
-        {
-            var values = new List<NamedOnnxValue>();
-            for (int i = 0; i < names.Count; i++)
-            {
-                var path = Path.Combine(set, $"input_{i}.pb");
-                if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' is missing: the model has {names.Count} inputs ({string.Join(", ", names)}).");
-                var tensor = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path));
-                values.Add(ToValue(names[i], tensor));
-            }
-            result.Add(values);
-        }
-        return result;
-    }
+    public static List<List<NamedOnnxValue>> FromDirectory(string directory, InferenceSession session) =>
+        Calibration.TestDataFolder.Read(directory, session.InputMetadata.Keys.ToList()).Select(set => set.ToList()).ToList();
 
     /// <summary>Random inputs: floats uniform in [-1, 1], integers uniform in [0, <paramref name="integerMax"/>); symbolic dims become <paramref name="batch"/>.</summary>
     public static List<List<NamedOnnxValue>> Random(InferenceSession session, int sets, int batch, int integerMax, int seed)
@@ -59,17 +40,5 @@ internal static class ComparisonInputs
             result.Add(values);
         }
         return result;
-    }
-
-    private static NamedOnnxValue ToValue(string name, TensorProto tensor)
-    {
-        var shape = tensor.Dims.Select(d => (int)d).ToArray();
-        return (DataType)tensor.DataType switch
-        {
-            DataType.Float => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(TensorData.ReadFloats(tensor), shape)),
-            DataType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(TensorData.ReadInt64s(tensor), shape)),
-            DataType.Int32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(TensorData.ReadInt64s(tensor).Select(v => (int)v).ToArray(), shape)),
-            _ => throw new InvalidOperationException($"Test input for '{name}' has element type {(DataType)tensor.DataType}; supported: float, int64, int32."),
-        };
     }
 }

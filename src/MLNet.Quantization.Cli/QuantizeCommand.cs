@@ -6,12 +6,21 @@ namespace MLNet.Quantization.Cli;
 /// <summary><c>quantize IN.onnx -o OUT.onnx [options]</c>.</summary>
 internal static class QuantizeCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter errorOutput)
     {
         var input = new Argument<FileInfo>("model") { Description = "The float ONNX model to quantize." };
         var outputPath = new Option<FileInfo>("--output", "-o") { Description = "Where to write the quantized model.", Required = true };
         var mode = new Option<string>("--mode") { Description = "Quantization mode.", DefaultValueFactory = _ => "dynamic" };
-        mode.AcceptOnlyFromAmong("dynamic");
+        mode.AcceptOnlyFromAmong("dynamic", "static");
+        var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "Static mode: folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb)." };
+        var calibrationMethod = new Option<string>("--calibration-method") { Description = "Static mode: how ranges are chosen.", DefaultValueFactory = _ => "minmax" };
+        calibrationMethod.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
+        var percentile = new Option<double>("--percentile") { Description = "Percentile for --calibration-method percentile.", DefaultValueFactory = _ => new QuantizationOptions().Percentile };
+        var format = new Option<string>("--format") { Description = "Static mode: qdq (QuantizeLinear/DequantizeLinear pairs) or qoperator (QLinear* operators).", DefaultValueFactory = _ => "qdq" };
+        format.AcceptOnlyFromAmong("qdq", "qoperator");
+        var activationType = new Option<string>("--activation-type") { Description = "Static mode: activation element type.", DefaultValueFactory = _ => "uint8" };
+        activationType.AcceptOnlyFromAmong("uint8", "int8");
+        var maxSamples = new Option<int>("--max-calibration-samples") { Description = "Static mode: at most this many calibration samples are read.", DefaultValueFactory = _ => new QuantizationOptions().MaxCalibrationSamples };
         var weightType = new Option<string>("--weight-type") { Description = "Weight element type.", DefaultValueFactory = _ => "int8" };
         weightType.AcceptOnlyFromAmong("int8", "uint8");
         var perChannel = new Option<bool>("--per-channel") { Description = "One scale per output channel (the default; --per-channel false for per-tensor).", DefaultValueFactory = _ => true };
@@ -28,13 +37,19 @@ internal static class QuantizeCommand
         var command = new Command("quantize", "Quantize an ONNX model to INT8.")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
+            calibrationData, calibrationMethod, percentile, format, activationType, maxSamples,
         };
         command.SetAction(parse =>
         {
             var weight = parse.GetValue(weightType) == "uint8" ? QuantizedType.UInt8 : QuantizedType.Int8;
             var options = new QuantizationOptions
             {
-                Mode = QuantizationMode.Dynamic,
+                Mode = parse.GetValue(mode) == "static" ? QuantizationMode.Static : QuantizationMode.Dynamic,
+                Format = parse.GetValue(format) == "qoperator" ? QuantizationFormat.QOperator : QuantizationFormat.Qdq,
+                CalibrationMethod = parse.GetValue(calibrationMethod) switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
+                Percentile = parse.GetValue(percentile),
+                ActivationType = parse.GetValue(activationType) == "int8" ? QuantizedType.Int8 : QuantizedType.UInt8,
+                MaxCalibrationSamples = parse.GetValue(maxSamples),
                 WeightType = weight,
                 SymmetricWeights = weight == QuantizedType.Int8,
                 PerChannel = parse.GetValue(perChannel),
@@ -49,9 +64,18 @@ internal static class QuantizeCommand
             var source = parse.GetValue(input)!;
             var destination = parse.GetValue(outputPath)!;
             if (!source.Exists) throw new FileNotFoundException($"Model file '{source.FullName}' was not found.");
+            var calibration = parse.GetValue(calibrationData);
+            if (options.Mode == QuantizationMode.Static && calibration is null)
+                throw new UsageException("--mode static needs --calibration-data DIR (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
+            if (options.Mode == QuantizationMode.Dynamic && calibration is not null)
+                throw new UsageException("--calibration-data is used only with --mode static.");
             var report = OnnxQuantizer.QuantizeFile(source.FullName, destination.FullName, options,
-                parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto);
+                parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto,
+                new StageProgress(errorOutput),
+                calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName));
             output.Write(report.ToString());
+            foreach (var tensor in report.Tensors)
+                output.WriteLine($"  {tensor.Tensor}: range [{tensor.Min:G5}, {tensor.Max:G5}] scale {tensor.Scale:G5} zero point {tensor.ZeroPoint} ({tensor.Source})");
             output.WriteLine($"Wrote {destination.FullName} ({destination.Length / 1024.0:F1} KiB; input {source.Length / 1024.0:F1} KiB).");
             return CliApp.Success;
         });

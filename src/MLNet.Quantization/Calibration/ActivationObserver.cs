@@ -21,7 +21,7 @@ internal static class ActivationObserver
         var collectors = tensors.ToDictionary(t => t, _ => CollectorFactory.Create(options), StringComparer.Ordinal);
 
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = AugmentedModel.Open(model, fromOutputs, sessionOptions);
+        using var session = AugmentedModel.Open(model, fromOutputs.Count > 0 ? fromOutputs : model.Graph.Output.Select(o => o.Name), sessionOptions);
         int samples = 0;
         foreach (var sample in data.Read(inputNames))
         {
@@ -30,6 +30,7 @@ internal static class ActivationObserver
             CheckInputs(sample, samples, inputNames);
             foreach (var tensor in fromInputs)
                 Fold(collectors[tensor], tensor, sample.First(v => v.Name == tensor).AsTensor<float>(), samples);
+            if (fromOutputs.Count == 0) continue;
             IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results;
             try
             {

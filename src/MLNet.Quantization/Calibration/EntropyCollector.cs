@@ -3,8 +3,10 @@ namespace MLNet.Quantization.Calibration;
 /// <summary>
 /// Range from the KL-divergence search used by TensorRT-style calibration: a streaming histogram of |x|; for each
 /// candidate threshold, the clipped reference distribution (outliers folded into the last bin) is compared with its
-/// coarsening to <c>quantizedBins</c> levels; the threshold with the least divergence wins. The range is ±threshold,
-/// clipped to the observed min and max.
+/// coarsening to <c>quantizedBins</c> levels; the threshold with the least divergence wins. The bin holding zero is
+/// left out of the comparison: 0 is exactly representable, and the spike of zeros after a Relu would otherwise
+/// dominate the divergence and pull the threshold far too low. The range is ±threshold, clipped to the observed
+/// min and max.
 /// </summary>
 internal sealed class EntropyCollector : IRangeCollector
 {
@@ -56,7 +58,7 @@ internal sealed class EntropyCollector : IRangeCollector
     internal static double Divergence(ReadOnlySpan<long> counts, int threshold, int levels)
     {
         var reference = new double[threshold];
-        for (int i = 0; i < threshold; i++) reference[i] = counts[i];
+        for (int i = 1; i < threshold; i++) reference[i] = counts[i];
         for (int i = threshold; i < counts.Length; i++) reference[threshold - 1] += counts[i];
 
         var expanded = new double[threshold];
@@ -66,9 +68,9 @@ internal sealed class EntropyCollector : IRangeCollector
             int start = (int)Math.Round(level * binsPerLevel), end = level == levels - 1 ? threshold : (int)Math.Round((level + 1) * binsPerLevel);
             double sum = 0;
             int nonEmpty = 0;
-            for (int i = start; i < end; i++) { sum += counts[i]; if (counts[i] != 0) nonEmpty++; }
+            for (int i = Math.Max(start, 1); i < end; i++) { sum += counts[i]; if (counts[i] != 0) nonEmpty++; }
             if (nonEmpty == 0) continue;
-            for (int i = start; i < end; i++) if (counts[i] != 0) expanded[i] = sum / nonEmpty;
+            for (int i = Math.Max(start, 1); i < end; i++) if (counts[i] != 0) expanded[i] = sum / nonEmpty;
         }
 
         double totalP = 0, totalQ = 0;

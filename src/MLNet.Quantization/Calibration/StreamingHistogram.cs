@@ -35,7 +35,7 @@ internal sealed class StreamingHistogram
     /// <summary>Largest value added.</summary>
     public float Max { get; private set; } = float.NegativeInfinity;
 
-    /// <summary>Adds values (of |x| when <paramref name="absolute"/>).</summary>
+    /// <summary>Adds values (of |x| when <paramref name="absolute"/>; such a histogram starts at 0).</summary>
     public void Add(ReadOnlySpan<float> values, bool absolute)
     {
         if (values.IsEmpty) return;
@@ -48,7 +48,7 @@ internal sealed class StreamingHistogram
         }
         if (Total == 0)
         {
-            _low = lo;
+            _low = absolute ? 0f : lo;
             _width = Math.Max((hi - (double)lo) / _counts.Length, 1e-30);
         }
         while (lo < _low) ExtendLeft();

@@ -49,22 +49,31 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     /// <param name="inputSchema">The schema of the data the pipeline will see.</param>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => _floatEstimator.GetOutputSchema(inputSchema);
 
-    /// <summary>Checks the input columns (<see cref="ArgumentOutOfRangeException"/> for a missing or mistyped one), quantizes the model (once; later fits reuse it) and returns the transformer.</summary>
+    /// <summary>
+    /// Checks the input columns (<see cref="ArgumentOutOfRangeException"/> for a missing or mistyped one), quantizes
+    /// the model (once; later fits reuse it) and returns the transformer. In static mode the rows of
+    /// <paramref name="input"/> (or of <see cref="QuantizationOptions.CalibrationData"/> when set) calibrate the
+    /// activation ranges, up to <see cref="QuantizationOptions.MaxCalibrationSamples"/> rows.
+    /// </summary>
     /// <param name="input">Data with the model's input columns.</param>
     public OnnxTransformer Fit(IDataView input)
     {
         if (input is null) throw new ArgumentNullException(nameof(input));
         _floatEstimator.Fit(input);
-        _quantized ??= QuantizeWithLogging();
+        _quantized ??= QuantizeWithLogging(input);
         return CreateScoringEstimator(_quantized.ToBytes()).Fit(input);
     }
 
-    private QuantizationResult QuantizeWithLogging()
+    private QuantizationResult QuantizeWithLogging(IDataView input)
     {
         using var channel = _host?.Start("Quantize");
         channel?.Info(MessageSensitivity.None, $"Quantizing a {_floatModel.Length / 1024.0:F0} KiB ONNX model ({Options.Mode}).");
         var progress = channel is null ? null : new ChannelProgress(channel);
-        var result = OnnxQuantizer.Quantize(_floatModel, Options, progress);
+        var model = Onnx.OnnxModelFile.Load(_floatModel);
+        var calibration = Options.Mode == QuantizationMode.Static
+            ? DataViewCalibration.Create(Options.CalibrationData ?? input, model.Proto)
+            : null;
+        var result = OnnxQuantizer.Quantize(model, Options, calibration, progress);
         channel?.Info(MessageSensitivity.None, result.Report.ToString());
         return result;
     }

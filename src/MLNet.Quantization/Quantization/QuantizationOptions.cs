@@ -35,7 +35,7 @@ public sealed record QuantizationOptions
     /// <summary>Static mode: quantize activations symmetrically around 0. Default: false.</summary>
     public bool SymmetricActivations { get; init; }
 
-    /// <summary>Static mode: how observed activations become ranges. Default: <see cref="MLNet.Quantization.CalibrationMethod.MinMax"/>.</summary>
+    /// <summary>Static mode: how observed activations become ranges. Default: MinMax.</summary>
     public CalibrationMethod CalibrationMethod { get; init; } = CalibrationMethod.MinMax;
 
     /// <summary>The percentile used by <see cref="CalibrationMethod.Percentile"/>, in (50, 100]. Default: 99.999.</summary>

@@ -12,8 +12,7 @@ internal static class StaticQuantizer
     /// <summary>Rewrites <paramref name="graph"/> in place; returns node and tensor reports.</summary>
     public static (List<NodeReport> Nodes, List<TensorReport> Tensors) Run(GraphEditor graph, QuantizationOptions options, CalibrationData data, IProgress<QuantizationProgress>? progress)
     {
-        if (options.Format == QuantizationFormat.QOperator && (graph.OpsetVersion("") ?? 1) < 10)
-            throw new InvalidOperationException($"The QOperator format needs opset 10 or later (QLinearConv, QLinearMatMul); this model imports opset {graph.OpsetVersion("") ?? 1}. Use the QDQ format, which works at any opset.");
+        OpsetUpgrade.To10(graph);
         BatchNormFolding.Apply(graph);
         var floatValues = AugmentedModel.FloatValues(graph.Model);
         var plan = StaticPlanner.Plan(graph, options, floatValues);

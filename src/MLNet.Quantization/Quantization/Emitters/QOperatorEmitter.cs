@@ -16,7 +16,7 @@ internal static class QOperatorEmitter
     public static List<NodeReport> Emit(StaticEmitContext context)
     {
         if (context.Opset < 10)
-            throw new InvalidOperationException($"The QOperator format needs opset 10 or later (QLinearConv, QLinearMatMul); this model imports opset {context.Opset}. Use the QDQ format, which works at any opset.");
+            throw new InvalidOperationException($"The QOperator format needs opset 10 or later (QLinearConv, QLinearMatMul); this model imports opset {context.Opset}.");
         var plan = context.Plan;
         context.QuantizeTables();
         var writer = new QOperatorWriter(context);

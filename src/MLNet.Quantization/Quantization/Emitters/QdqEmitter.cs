@@ -100,21 +100,14 @@ internal static class QdqEmitter
         parts.Add($"weight {weight.Tensor.Type.ToString().ToLowerInvariant()} {(weight.Tensor.Axis is null ? "per-tensor" : "per-channel")}");
         if (entry.BiasInput is int b)
         {
-            if (context.Opset >= 13)
-            {
-                var inputParameters = context.ActivationParameters(node.Input[0]);
-                var (data, scale) = context.Bias(node.Input[b], inputParameters, weight);
-                var stem = EmitContext.Sanitize(node.Input[b]);
-                int count = weight.Tensor.Parameters.Length;
-                var inputs = new[] { data, scale, context.Int32Zeros(stem, count) };
-                var attributes = count > 1 ? new[] { NodeAttributes.Int("axis", 0) } : Array.Empty<AttributeProto>();
-                copy.Input[b] = context.AddNode("DequantizeLinear", "", $"{stem}_DequantizeLinear", inputs, new[] { context.Graph.UniqueName($"{stem}_dequantized") }, attributes);
-                parts.Add("bias int32");
-            }
-            else
-            {
-                parts.Add("bias float (int32 bias needs opset 13)");
-            }
+            var inputParameters = context.ActivationParameters(node.Input[0]);
+            var (data, scale) = context.Bias(node.Input[b], inputParameters, weight);
+            var stem = EmitContext.Sanitize(node.Input[b]);
+            int count = weight.Tensor.Parameters.Length;
+            var inputs = new[] { data, scale, context.Int32Zeros(stem, count) };
+            var attributes = count > 1 ? new[] { NodeAttributes.Int("axis", 0) } : Array.Empty<AttributeProto>();
+            copy.Input[b] = context.AddNode("DequantizeLinear", context.QdqDomain, $"{stem}_DequantizeLinear", inputs, new[] { context.Graph.UniqueName($"{stem}_dequantized") }, attributes);
+            parts.Add("bias int32");
         }
         return string.Join(", ", parts);
     }

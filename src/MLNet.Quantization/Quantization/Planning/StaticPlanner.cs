@@ -5,10 +5,10 @@ using MLNet.Quantization.Operators;
 namespace MLNet.Quantization.Planning;
 
 /// <summary>
-/// Decides what static quantization does. Products (Conv, MatMul, Gemm) and table lookups are quantized whenever
-/// eligible. Every other operator is quantized only inside an integer region — its output read only by quantized
-/// nodes and (for Add, Mul, pass-through ops and Relu/Clip) its inputs produced by quantized nodes — because at the
-/// edge of a region it would only add conversions. The region is the largest set meeting those rules (found by
+/// Decides what static quantization does. Products with a constant weight (Conv, MatMul, Gemm) and table lookups
+/// are quantized whenever eligible. Every other operator is quantized only inside an integer region — its output
+/// read only by quantized nodes and (for Add, Mul, products of two activations, pass-through ops and Relu/Clip) its
+/// inputs produced by quantized nodes — because at the edge of a region it would only add conversions. The region is the largest set meeting those rules (found by
 /// removing violators until none remain).
 /// </summary>
 internal static class StaticPlanner

@@ -1,0 +1,22 @@
+namespace MLNet.Quantization.Cli;
+
+/// <summary>Prints calibration progress to stderr every 10 percent, so long runs show they are alive.</summary>
+internal sealed class StageProgress : IProgress<QuantizationProgress>
+{
+    private readonly TextWriter _writer;
+    private string _stage = "";
+    private int _lastTenth = -1;
+
+    /// <summary>Creates a reporter writing to <paramref name="writer"/>.</summary>
+    public StageProgress(TextWriter writer) => _writer = writer;
+
+    /// <inheritdoc />
+    public void Report(QuantizationProgress value)
+    {
+        if (value.Stage != "Calibrating") return;
+        int tenth = value.Total == 0 ? 10 : value.Completed * 10 / value.Total;
+        if (value.Stage == _stage && tenth == _lastTenth) return;
+        (_stage, _lastTenth) = (value.Stage, tenth);
+        _writer.WriteLine($"{value.Stage}: {value.Completed} samples");
+    }
+}
