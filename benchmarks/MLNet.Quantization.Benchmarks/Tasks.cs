@@ -9,22 +9,44 @@ namespace MLNet.Quantization.Benchmarks;
 /// <summary>Non-BenchmarkDotNet tasks: writing the benchmark model and measuring quantization memory.</summary>
 public static class Tasks
 {
-    /// <summary>Writes bert.onnx and test_data_set_0 (batch 4 × 128) into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes into <paramref name="folder"/>: bert.onnx with bert-data (one set, batch 4 × 128) and bert-calibration
+    /// (300 sets of one sequence); cnn.onnx with cnn-data (batch 8 × 3 × 32 × 32) and cnn-calibration (200 images);
+    /// cnn-opset9.onnx and cnn-opset11.onnx, exported the old way (Constant-node weights, Clip(0, 6), decomposed norm).
+    /// </summary>
     public static int Generate(string folder)
     {
         Directory.CreateDirectory(folder);
         var shape = new BertShape();
         OnnxModelFile.Save(BertModelBuilder.Build(shape), Path.Combine(folder, "bert.onnx"));
-        var set = Directory.CreateDirectory(Path.Combine(folder, "data", "test_data_set_0")).FullName;
-        var inputs = BertInputs.Create(batch: 4, shape, seed: 11);
+        WriteSet(Path.Combine(folder, "bert-data", "test_data_set_0"), BertInputs.Create(batch: 4, shape, seed: 11));
+        for (int i = 0; i < 300; i++) WriteSet(Path.Combine(folder, "bert-calibration", $"test_data_set_{i}"), BertInputs.Create(batch: 1, shape, seed: 1000 + i));
+
+        OnnxModelFile.Save(CnnModelBuilder.Build(CnnShape.Default), Path.Combine(folder, "cnn.onnx"));
+        foreach (var opset in new[] { 9L, 11L })
+        {
+            var legacy = CnnShape.Default with { Opset = opset, WeightsInConstantNodes = true, Relu6 = true, DecomposedNorm = true };
+            OnnxModelFile.Save(CnnModelBuilder.Build(legacy), Path.Combine(folder, $"cnn-opset{opset}.onnx"));
+        }
+        for (int i = 0; i < 4; i++) WriteSet(Path.Combine(folder, "cnn-data", $"test_data_set_{i}"), CnnInputs.Create(batch: 8, seed: 20 + i));
+        for (int i = 0; i < 200; i++) WriteSet(Path.Combine(folder, "cnn-calibration", $"test_data_set_{i}"), CnnInputs.Create(batch: 1, seed: 5000 + i));
+        Console.WriteLine($"Wrote bert.onnx, cnn.onnx and their test and calibration data under {Path.GetFullPath(folder)}.");
+        return 0;
+    }
+
+    private static void WriteSet(string set, IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> inputs)
+    {
+        Directory.CreateDirectory(set);
         for (int i = 0; i < inputs.Count; i++)
         {
-            var tensor = (DenseTensor<long>)inputs[i].AsTensor<long>();
-            var proto = TensorData.FromInt64(inputs[i].Name, tensor.Dimensions.ToArray().Select(d => (long)d), tensor.Buffer.ToArray());
+            var proto = inputs[i].Value switch
+            {
+                DenseTensor<long> ids => TensorData.FromInt64(inputs[i].Name, ids.Dimensions.ToArray().Select(d => (long)d), ids.Buffer.Span),
+                DenseTensor<float> values => TensorData.FromFloats(inputs[i].Name, values.Dimensions.ToArray().Select(d => (long)d), values.Buffer.Span),
+                _ => throw new InvalidOperationException("Unexpected input type."),
+            };
             File.WriteAllBytes(Path.Combine(set, $"input_{i}.pb"), proto.ToByteArray());
         }
-        Console.WriteLine($"Wrote {Path.Combine(folder, "bert.onnx")} ({new FileInfo(Path.Combine(folder, "bert.onnx")).Length / 1e6:F1} MB) and test data.");
-        return 0;
     }
 
     /// <summary>Peak working set growth while loading and quantizing a model file, against the file's size.</summary>

@@ -13,6 +13,11 @@ internal sealed class StageProgress : IProgress<QuantizationProgress>
     /// <inheritdoc />
     public void Report(QuantizationProgress value)
     {
+        if (value.Stage == "Calibrated")
+        {
+            _writer.WriteLine($"Calibrated on {value.Completed} samples.");
+            return;
+        }
         if (value.Stage != "Calibrating") return;
         int tenth = value.Total == 0 ? 10 : value.Completed * 10 / value.Total;
         if (value.Stage == _stage && tenth == _lastTenth) return;

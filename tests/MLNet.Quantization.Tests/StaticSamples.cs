@@ -6,23 +6,9 @@ namespace MLNet.Quantization.Tests;
 /// <summary>Calibration and evaluation inputs for the static tests.</summary>
 internal static class StaticSamples
 {
-    /// <summary>Smooth random images (low-frequency patterns plus noise), [batch, 3, size, size].</summary>
-    public static float[] Images(int batch, int size, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[batch * 3 * size * size];
-        for (int n = 0; n < batch; n++)
-        {
-            for (int c = 0; c < 3; c++)
-            {
-                double fx = random.NextDouble() * 0.5, fy = random.NextDouble() * 0.5, phase = random.NextDouble() * 6.28, amplitude = 0.5 + random.NextDouble();
-                for (int y = 0; y < size; y++)
-                    for (int x = 0; x < size; x++)
-                        values[((n * 3 + c) * size + y) * size + x] = (float)(amplitude * Math.Sin(fx * x + fy * y + phase) + 0.1 * (random.NextDouble() * 2 - 1));
-            }
-        }
-        return values;
-    }
+    /// <summary>Smooth random images, [batch, 3, size, size], flattened.</summary>
+    public static float[] Images(int batch, int size, int seed) =>
+        ((DenseTensor<float>)ModelZoo.CnnInputs.Create(batch, seed, size)[0].Value).Buffer.ToArray();
 
     /// <summary>Calibration data of <paramref name="count"/> single images.</summary>
     public static CalibrationData ImageCalibration(int count, int size, int seed) =>

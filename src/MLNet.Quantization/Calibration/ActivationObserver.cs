@@ -46,6 +46,7 @@ internal static class ActivationObserver
             }
             progress?.Report(new QuantizationProgress("Calibrating", samples, options.MaxCalibrationSamples));
         }
+        progress?.Report(new QuantizationProgress("Calibrated", samples, samples));
         if (samples == 0) throw new InvalidOperationException($"The calibration data ({data.Description}) holds no samples; static quantization needs representative inputs (100 to 1,000 are typical).");
         return collectors.ToDictionary(kv => kv.Key, kv => kv.Value.ComputeRange(), StringComparer.Ordinal);
     }
