@@ -26,6 +26,13 @@ public class StaticSurfaceTests
         public float[] Pixels { get; set; } = Array.Empty<float>();
     }
 
+    private sealed class DoubleImageRow
+    {
+        [VectorType(3 * Size * Size)]
+        [ColumnName("image")]
+        public double[] Image { get; set; } = Array.Empty<double>();
+    }
+
     private static List<ImageRow> Rows(int count, int seed) =>
         Enumerable.Range(0, count).Select(i => new ImageRow { Image = StaticSamples.Images(1, Size, seed + i) }).ToList();
 
@@ -76,6 +83,10 @@ public class StaticSurfaceTests
         var wrong = ml.Transforms.Quantize(folder.File("cnn.onnx"), Static() with { CalibrationData = ml.Data.LoadFromEnumerable(new[] { new OtherRow { Pixels = new float[3 * Size * Size] } }) });
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => wrong.Fit(data));
         Assert.Contains("'image'", error.Message);
+
+        var mistyped = ml.Transforms.Quantize(folder.File("cnn.onnx"), Static() with { CalibrationData = ml.Data.LoadFromEnumerable(new[] { new DoubleImageRow { Image = new double[3 * Size * Size] } }) });
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => mistyped.Fit(data));
+        Assert.Contains("'image' holds Double", error.Message);
     }
 
     [Fact]
