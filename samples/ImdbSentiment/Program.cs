@@ -1,1 +1,43 @@
-Console.WriteLine("placeholder");
+using System.CommandLine;
+using ImdbSentiment.Lab;
+
+// The IMDB lab in .NET: train a small sentiment transformer, quantize it in ML.NET pipelines, compare.
+var data = new Option<string?>("--data") { Description = "IMDB reviews: an aclImdb folder, aclImdb_v1.tar.gz, or a CSV with review,sentiment columns." };
+var download = new Option<bool>("--download") { Description = "Download the official IMDB tarball (84 MB, cached in the user's cache folder)." };
+var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => new LabOptions().Epochs };
+var trainSamples = new Option<int>("--train-samples") { Description = "Training reviews to use.", DefaultValueFactory = _ => new LabOptions().TrainSamples };
+var testSamples = new Option<int>("--test-samples") { Description = "Test reviews to use.", DefaultValueFactory = _ => new LabOptions().TestSamples };
+var calibration = new Option<int>("--calibration-samples") { Description = "Training reviews static quantization calibrates on.", DefaultValueFactory = _ => new LabOptions().CalibrationSamples };
+var output = new Option<string>("--output") { Description = "Folder for models, zips and reports.", DefaultValueFactory = _ => Path.Combine("artifacts", "imdb") };
+var report = new Option<string?>("--report") { Description = "Markdown report path (JSON is written next to it). Default: OUTPUT/report.md." };
+var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
+var root = new RootCommand("IMDB sentiment lab: train a small transformer, quantize it with MLNet.Quantization, compare size, accuracy and latency.")
+{
+    data, download, epochs, trainSamples, testSamples, calibration, output, report, seed,
+};
+root.SetAction(async (parse, cancellation) =>
+{
+    var options = new LabOptions
+    {
+        DataPath = parse.GetValue(data),
+        Download = parse.GetValue(download),
+        Epochs = parse.GetValue(epochs),
+        TrainSamples = parse.GetValue(trainSamples),
+        TestSamples = parse.GetValue(testSamples),
+        CalibrationSamples = parse.GetValue(calibration),
+        OutputFolder = parse.GetValue(output)!,
+        ReportPath = parse.GetValue(report),
+        Seed = parse.GetValue(seed),
+    };
+    try
+    {
+        await ImdbLab.RunAsync(options, Console.Out);
+        return 0;
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or HttpRequestException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+});
+return await root.Parse(args).InvokeAsync();

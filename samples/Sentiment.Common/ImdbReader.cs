@@ -33,7 +33,7 @@ public static class ImdbReader
                 var directory = Path.Combine(root, split, label);
                 if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' is missing: an aclImdb folder holds train/pos, train/neg, test/pos and test/neg.");
                 foreach (var file in Directory.EnumerateFiles(directory, "*.txt").Order(StringComparer.Ordinal))
-                    reviews.Add(new Review(File.ReadAllText(file, Encoding.UTF8), positive));
+                    reviews.Add(new Review(Clean(File.ReadAllText(file, Encoding.UTF8)), positive));
             }
             return Interleave(reviews);
         }
@@ -58,7 +58,7 @@ public static class ImdbReader
                 var (split, label) = (parts[^3], parts[^2]);
                 if (label is not ("pos" or "neg") || split is not ("train" or "test")) continue;
                 using var reader = new StreamReader(entry.DataStream, Encoding.UTF8);
-                (split == "train" ? train : test).Add(new Review(reader.ReadToEnd(), label == "pos"));
+                (split == "train" ? train : test).Add(new Review(Clean(reader.ReadToEnd()), label == "pos"));
             }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
@@ -90,7 +90,7 @@ public static class ImdbReader
                 "negative" or "neg" or "0" => false,
                 _ => throw new InvalidDataException($"'{path}' line {i + 1}: sentiment '{row[label]}' is not positive/negative."),
             };
-            reviews.Add(new Review(row[text], positive));
+            reviews.Add(new Review(Clean(row[text]), positive));
         }
         int half = reviews.Count / 2;
         return new ReviewDataset(reviews.Take(half).ToList(), reviews.Skip(half).ToList(), $"CSV {path}", false);
@@ -124,6 +124,9 @@ public static class ImdbReader
         }
         if (field.Length > 0 || row.Count > 0) { row.Add(field.ToString()); yield return row; }
     }
+
+    /// <summary>Replaces the HTML line breaks IMDB reviews carry with spaces, as the lab's standardization does.</summary>
+    public static string Clean(string text) => text.Replace("<br />", " ", StringComparison.Ordinal).Replace("<br/>", " ", StringComparison.Ordinal);
 
     /// <summary>Alternates labels (pos, neg, pos, ...) so that any prefix is balanced.</summary>
     private static List<Review> Interleave(List<Review> reviews)

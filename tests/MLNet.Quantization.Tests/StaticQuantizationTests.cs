@@ -152,6 +152,25 @@ public class StaticQuantizationTests
     }
 
     [Fact]
+    public void Attention_products_can_be_quantized_with_signed_keys_and_values()
+    {
+        var model = BertModelBuilder.Build(SmallBert);
+        var calibration = CalibrationData.FromInputs(Enumerable.Range(0, 24).Select(i => (IReadOnlyList<NamedOnnxValue>)BertInputs.Create(1, SmallBert, 300 + i)));
+        var options = Static(QuantizationFormat.QOperator) with { QuantizeActivationMatMuls = true };
+        var result = OnnxQuantizer.Quantize(model, options, calibration);
+        var evaluation = BertInputs.Create(4, SmallBert, 9);
+        var inputs = evaluation.ToDictionary(v => v.Name, v => ((Array)((DenseTensor<long>)v.AsTensor<long>()).Buffer.ToArray(), new[] { 4, SmallBert.Sequence }));
+        var reference = OrtRunner.Run(model, inputs)["last_hidden_state"];
+        var quantized = OrtRunner.Run(result.Model, inputs)["last_hidden_state"];
+
+        Assert.True(Metrics.Cosine(reference, quantized) >= 0.99, $"cosine {Metrics.Cosine(reference, quantized):F5}");
+        int attentionProducts = model.Graph.Node.Count(n => n.OpType == "MatMul" && !model.Graph.Initializer.Any(t => t.Name == n.Input[1]));
+        Assert.Equal(attentionProducts, result.Model.Graph.Node.Count(n => n.OpType is "QLinearMatMul" or "MatMulIntegerToFloat" && !result.Model.Graph.Initializer.Any(t => t.Name == n.Input[n.OpType == "QLinearMatMul" ? 3 : 1])));
+        var signedZeroPoints = result.Model.Graph.Initializer.Count(t => t.Name.EndsWith("zero_point", StringComparison.Ordinal) && t.Dims.Count == 0 && t.DataType == (int)Onnx.Protos.TensorProto.Types.DataType.Int8);
+        Assert.Equal(attentionProducts, signedZeroPoints);
+    }
+
+    [Fact]
     public void The_input_model_is_not_modified()
     {
         var model = CnnModelBuilder.Build(SmallCnn);

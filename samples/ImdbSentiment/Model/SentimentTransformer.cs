@@ -4,7 +4,7 @@ namespace ImdbSentiment.Model;
 
 /// <summary>
 /// The lab's network with hand-written forward and backward passes:
-/// Embedding → LayerNorm → multi-head self-attention (Q/K/V/output projections) → mean over the sequence →
+/// token + position embedding (as the classic Keras lab's TokenAndPositionEmbedding) → LayerNorm → multi-head self-attention (Q/K/V/output projections) → mean over the sequence →
 /// Dense + ReLU → Dropout → Dense + sigmoid. Probability of a positive review.
 /// </summary>
 public sealed class SentimentTransformer
@@ -31,10 +31,10 @@ public sealed class SentimentTransformer
 
         for (int t = 0; t < l; t++)
         {
-            var x = p.Embedding.AsSpan(ids[t] * d, d);
-            float mean = TensorPrimitives.Sum(x) / d;
             var normalized = w.Normalized.AsSpan(t * d, d);
-            TensorPrimitives.Subtract(x, mean, normalized);
+            TensorPrimitives.Add(p.Embedding.AsSpan(ids[t] * d, d), p.Position.AsSpan(t * d, d), normalized);
+            float mean = TensorPrimitives.Sum(normalized) / d;
+            TensorPrimitives.Subtract(normalized, mean, normalized);
             float variance = TensorPrimitives.Dot(normalized, normalized) / d;
             float inverse = 1f / MathF.Sqrt(variance + TransformerConfig.Epsilon);
             w.InverseStd[t] = inverse;
@@ -158,7 +158,13 @@ public sealed class SentimentTransformer
             float meanGradient = TensorPrimitives.Sum(dNormalized) / d;
             float meanProduct = TensorPrimitives.Dot(dNormalized, normalized) / d;
             var row = g.Embedding.AsSpan(w.Ids[t] * d, d);
-            for (int i = 0; i < d; i++) row[i] += w.InverseStd[t] * (dNormalized[i] - meanGradient - normalized[i] * meanProduct);
+            var position = g.Position.AsSpan(t * d, d);
+            for (int i = 0; i < d; i++)
+            {
+                float dx = w.InverseStd[t] * (dNormalized[i] - meanGradient - normalized[i] * meanProduct);
+                row[i] += dx;
+                position[i] += dx;
+            }
         }
     }
 

@@ -12,6 +12,7 @@ public sealed class TransformerParameters
         Config = config;
         int d = config.Embedding, p = config.Projection, h = config.Hidden;
         Embedding = new float[config.Vocabulary * d];
+        Position = new float[config.Sequence * d];
         Gamma = new float[d];
         Beta = new float[d];
         Query = new float[d * p]; QueryBias = new float[p];
@@ -27,6 +28,9 @@ public sealed class TransformerParameters
 
     /// <summary>Token embeddings [Vocabulary, Embedding].</summary>
     public float[] Embedding { get; }
+
+    /// <summary>Position embeddings [Sequence, Embedding], added to the token embeddings.</summary>
+    public float[] Position { get; }
 
     /// <summary>LayerNormalization scale.</summary>
     public float[] Gamma { get; }
@@ -71,9 +75,9 @@ public sealed class TransformerParameters
     public float[] ClassifierBias { get; }
 
     /// <summary>Every tensor, in a fixed order (for optimizers and gradient accumulation).</summary>
-    public IReadOnlyList<float[]> All => new[] { Embedding, Gamma, Beta, Query, QueryBias, Key, KeyBias, Value, ValueBias, Output, OutputBias, Dense, DenseBias, Classifier, ClassifierBias };
+    public IReadOnlyList<float[]> All => new[] { Embedding, Position, Gamma, Beta, Query, QueryBias, Key, KeyBias, Value, ValueBias, Output, OutputBias, Dense, DenseBias, Classifier, ClassifierBias };
 
-    /// <summary>Initializes like Keras: embeddings uniform ±0.05, dense layers Glorot uniform, biases 0, γ = 1.</summary>
+    /// <summary>Initializes like Keras: token and position embeddings uniform ±0.05, dense layers Glorot uniform, biases 0, γ = 1.</summary>
     public static TransformerParameters Initialize(TransformerConfig config, int seed)
     {
         var parameters = new TransformerParameters(config);
@@ -82,6 +86,7 @@ public sealed class TransformerParameters
         double Glorot(int inputs, int outputs) => Math.Sqrt(6.0 / (inputs + outputs));
         int d = config.Embedding, p = config.Projection, h = config.Hidden;
         Uniform(parameters.Embedding, 0.05);
+        Uniform(parameters.Position, 0.05);
         Array.Fill(parameters.Gamma, 1f);
         Uniform(parameters.Query, Glorot(d, p));
         Uniform(parameters.Key, Glorot(d, p));

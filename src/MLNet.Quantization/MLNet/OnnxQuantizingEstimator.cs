@@ -42,6 +42,9 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     /// <summary>The report of the quantization done by the last <see cref="Fit"/>; null before the first fit.</summary>
     public QuantizationReport? Report => _quantized?.Report;
 
+    /// <summary>The quantized model and its report (save it with <see cref="QuantizationResult.Save"/>); null before the first fit.</summary>
+    public QuantizationResult? Result => _quantized;
+
     /// <summary>
     /// The output schema: the same as the float model's, because quantization keeps input and output names, types
     /// and shapes. Throws <see cref="ArgumentOutOfRangeException"/> when an input column is missing or mistyped.

@@ -44,6 +44,14 @@ public sealed record QuantizationOptions
     /// <summary>MinMax calibration: when set, ranges are a moving average over batches with this constant (e.g. 0.01).</summary>
     public float? MovingAverageConstant { get; init; }
 
+    /// <summary>
+    /// Static mode: quantize a MatMul of two activations (attention scores q·kᵀ, attention-weighted values p·v) even
+    /// where its inputs come from float operators. Off by default: on the BERT-shaped benchmark it gained nothing
+    /// (both operands are unsigned 8-bit, a slower kernel than unsigned × signed); with long sequences, where attention
+    /// dominates, it can pay — measure with <c>mlnet-quantize compare</c>.
+    /// </summary>
+    public bool QuantizeActivationMatMuls { get; init; }
+
     /// <summary>Static mode: at most this many calibration rows (samples) are read. Default: 300.</summary>
     public int MaxCalibrationSamples { get; init; } = 300;
 

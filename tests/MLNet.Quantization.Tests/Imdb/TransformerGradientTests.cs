@@ -27,7 +27,7 @@ public class TransformerGradientTests
         var gradients = new TransformerParameters(Tiny);
         model.Backward(workspace, label, 1f, gradients);
 
-        var names = new[] { "Embedding", "Gamma", "Beta", "Query", "QueryBias", "Key", "KeyBias", "Value", "ValueBias", "Output", "OutputBias", "Dense", "DenseBias", "Classifier", "ClassifierBias" };
+        var names = new[] { "Embedding", "Position", "Gamma", "Beta", "Query", "QueryBias", "Key", "KeyBias", "Value", "ValueBias", "Output", "OutputBias", "Dense", "DenseBias", "Classifier", "ClassifierBias" };
         for (int k = 0; k < parameters.All.Count; k++)
         {
             var tensor = parameters.All[k];

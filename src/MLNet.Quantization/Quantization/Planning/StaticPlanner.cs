@@ -43,7 +43,7 @@ internal static class StaticPlanner
             else reasons[node] = reason;
         }
 
-        ShrinkToIntegerRegion(graph, candidates, reasons);
+        ShrinkToIntegerRegion(graph, candidates, reasons, options);
         foreach (var (node, name) in order)
         {
             if (candidates.TryGetValue(node, out var entry)) plan.Nodes[node] = entry;
@@ -53,7 +53,7 @@ internal static class StaticPlanner
         return plan;
     }
 
-    private static void ShrinkToIntegerRegion(GraphEditor graph, Dictionary<NodeProto, StaticNodePlan> candidates, Dictionary<NodeProto, string> reasons)
+    private static void ShrinkToIntegerRegion(GraphEditor graph, Dictionary<NodeProto, StaticNodePlan> candidates, Dictionary<NodeProto, string> reasons, QuantizationOptions options)
     {
         bool changed = true;
         while (changed)
@@ -64,7 +64,7 @@ internal static class StaticPlanner
                 if (entry.Kind == StaticOperatorKind.TableLookup) continue;
                 if (entry.Kind == StaticOperatorKind.Product)
                 {
-                    if (entry.ActivationInputs.Count < 2 || UnquantizedSource(graph, entry, candidates) is not { } sourceReason) continue;
+                    if (entry.ActivationInputs.Count < 2 || options.QuantizeActivationMatMuls || UnquantizedSource(graph, entry, candidates) is not { } sourceReason) continue;
                     candidates.Remove(node);
                     reasons[node] = $"a product of two activations is quantized only inside an integer region, and {sourceReason.Replace(", so it stays float at the integer region's edge", "")}";
                     changed = true;

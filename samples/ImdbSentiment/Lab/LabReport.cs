@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ImdbSentiment.Lab;
+
+/// <summary>One row of the lab's table.</summary>
+/// <param name="Model">float, dynamic INT8 or static INT8.</param>
+/// <param name="OnnxSizeKb">Size of the .onnx file in KB (1024 bytes).</param>
+/// <param name="Accuracy">Test accuracy.</param>
+/// <param name="Auc">Test area under the ROC curve.</param>
+/// <param name="F1">Test F1 score.</param>
+/// <param name="LatencyMs">Median milliseconds per review at batch 1 (one thread, ONNX Runtime).</param>
+/// <param name="Speedup">Float latency divided by this model's latency.</param>
+public sealed record LabRow(string Model, double OnnxSizeKb, double Accuracy, double Auc, double F1, double LatencyMs, double Speedup);
+
+/// <summary>The lab's results: the table plus what the data and training were.</summary>
+/// <param name="DataSource">Where the reviews came from.</param>
+/// <param name="SyntheticData">True when the built-in synthetic corpus was used (figures are not IMDB's).</param>
+/// <param name="TrainReviews">Training reviews.</param>
+/// <param name="TestReviews">Test reviews.</param>
+/// <param name="Epochs">Per-epoch training loss and accuracy.</param>
+/// <param name="Rows">float, dynamic, static.</param>
+/// <param name="TotalSeconds">Wall-clock time of the whole run.</param>
+public sealed record LabReport(string DataSource, bool SyntheticData, int TrainReviews, int TestReviews, IReadOnlyList<Model.EpochResult> Epochs, IReadOnlyList<LabRow> Rows, double TotalSeconds)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+
+    /// <summary>The table as Markdown, headed by the data source (and a warning for synthetic data).</summary>
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# IMDB sentiment lab: float vs INT8");
+        text.AppendLine();
+        text.AppendLine(SyntheticData
+            ? $"**Synthetic data** ({DataSource}): these figures are NOT IMDB figures."
+            : $"Data: {DataSource}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{TrainReviews} training / {TestReviews} test reviews; {Epochs.Count} epochs; run took {TotalSeconds:F0} s.");
+        text.AppendLine();
+        text.AppendLine("| model | ONNX size KB | accuracy | AUC | F1 | latency ms/sample (batch 1) | speedup vs float |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in Rows)
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model} | {r.OnnxSizeKb:F1} | {r.Accuracy:P2} | {r.Auc:F4} | {r.F1:F4} | {r.LatencyMs:F3} | {r.Speedup:F2}x |");
+        return text.ToString();
+    }
+
+    /// <summary>The report as JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Reads a report written by <see cref="ToJson"/>.</summary>
+    public static LabReport FromJson(string json) => JsonSerializer.Deserialize<LabReport>(json, Json) ?? throw new InvalidDataException("Empty report.");
+}

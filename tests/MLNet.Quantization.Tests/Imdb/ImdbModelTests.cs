@@ -1,0 +1,81 @@
+using ImdbSentiment.Lab;
+using ImdbSentiment.Model;
+using ImdbSentiment.Pipeline;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MLNet.Quantization.Onnx;
+
+namespace MLNet.Quantization.Tests.Imdb;
+
+public class ImdbModelTests
+{
+    [Fact]
+    public void Exported_onnx_model_matches_the_trained_network()
+    {
+        var config = new TransformerConfig(Vocabulary: 300, Sequence: 256);
+        var parameters = TransformerParameters.Initialize(config, seed: 5);
+        var random = new Random(6);
+        foreach (var tensor in parameters.All) for (int i = 0; i < tensor.Length; i++) tensor[i] += (float)(random.NextDouble() - 0.5) * 0.2f;
+        var network = new SentimentTransformer(parameters);
+        var model = TransformerOnnxExporter.Export(parameters);
+
+        using var session = new InferenceSession(OnnxModelFile.ToBytes(model));
+        var batch = Enumerable.Range(0, 4).Select(b => Enumerable.Range(0, 256).Select(t => t < 30 + 20 * b ? random.Next(2, 300) : 0).ToArray()).ToList();
+        var ids = batch.SelectMany(s => s.Select(x => (long)x)).ToArray();
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(TransformerOnnxExporter.InputName, new DenseTensor<long>(ids, new[] { 4, 256 })) });
+        var onnx = results.First().AsTensor<float>().ToArray();
+        var reference = batch.Select(network.Predict).ToArray();
+
+        Assert.Equal(4, onnx.Length);
+        Assert.True(Metrics.MaxAbsDiff(reference, onnx) <= 1e-4, $"max abs diff {Metrics.MaxAbsDiff(reference, onnx):G3}");
+        Assert.True(reference.Max() - reference.Min() > 1e-3, "inputs should give different outputs");
+    }
+
+    [Fact]
+    public void Vectorizer_maps_frequent_words_unknown_words_and_padding()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = new[] { "the film the film the", "The FILM, great!", "unseen words here" }.Select(t => new ReviewRow { Text = t }).ToList();
+        var vectorizer = TextVectorizer.Fit(ml, ml.Data.LoadFromEnumerable(rows.Take(2)), vocabulary: 4);
+        var ids = vectorizer.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<long[]>("input_ids").ToList();
+
+        Assert.All(ids, v => Assert.Equal(SequenceMapping.Length, v.Length));
+        Assert.Equal(new long[] { 2, 3, 2, 3, 2, 0 }, ids[0].Take(6));
+        Assert.Equal(new long[] { 2, 3, 1, 0 }, ids[1].Take(4));
+        Assert.Equal(new long[] { 1, 1, 1, 0 }, ids[2].Take(4));
+    }
+
+    [Fact]
+    public async Task A_short_lab_run_writes_a_consistent_report()
+    {
+        using var folder = new TempFolder();
+        var options = new LabOptions { TrainSamples = 240, TestSamples = 120, Epochs = 1, CalibrationSamples = 40, LatencySamples = 20, OutputFolder = folder.Path };
+        var log = new StringWriter();
+        var report = await ImdbLab.RunAsync(options, log);
+
+        var json = LabReport.FromJson(File.ReadAllText(folder.File("report.json")));
+        Assert.True(json.SyntheticData);
+        Assert.Contains("SYNTHETIC", log.ToString());
+        Assert.Contains("NOT IMDB figures", File.ReadAllText(folder.File("report.md")));
+        Assert.Equal(new[] { "float", "dynamic INT8", "static INT8" }, json.Rows.Select(r => r.Model));
+        Assert.Equal(240, json.TrainReviews);
+        Assert.Single(json.Epochs);
+        Assert.All(json.Rows, r => Assert.InRange(r.Accuracy, 0, 1));
+        Assert.All(json.Rows, r => Assert.True(r.LatencyMs > 0 && r.Speedup > 0));
+        Assert.True(json.Rows[0].OnnxSizeKb / json.Rows[1].OnnxSizeKb > 3.8, $"dynamic size ratio {json.Rows[0].OnnxSizeKb / json.Rows[1].OnnxSizeKb:F2}");
+        Assert.Equal(report.Rows.Select(r => r.Accuracy), json.Rows.Select(r => r.Accuracy));
+        foreach (var name in new[] { "float", "dynamic", "static" })
+        {
+            Assert.True(File.Exists(folder.File($"sentiment.{name}.onnx")));
+            Assert.True(File.Exists(folder.File($"sentiment.{name}.zip")));
+        }
+
+        var ml = new MLContext();
+        ml.ComponentCatalog.RegisterAssembly(typeof(SequenceMapping).Assembly);
+        var reloaded = ml.Model.Load(folder.File("sentiment.static.zip"), out _);
+        var scored = reloaded.Transform(ml.Data.LoadFromEnumerable(new[] { new ReviewRow { Text = "The plot was really wonderful." } }));
+        Assert.Single(scored.GetColumn<float>("Probability"));
+    }
+}
