@@ -37,7 +37,7 @@ public static class ImdbLab
 
         log.WriteLine($"Training the transformer ({options.Epochs} epochs, batch {options.BatchSize}, Adam, binary cross-entropy) ...");
         var model = new SentimentTransformer(TransformerParameters.Initialize(config, options.Seed));
-        var epochs = TransformerTrainer.Train(model, trainIds, data.Train.Select(r => r.Positive).ToList(), options.Epochs, options.BatchSize, options.Seed,
+        var epochs = MiniBatchTrainer.Train(model, trainIds, data.Train.Select(r => r.Positive).ToList(), options.Epochs, options.BatchSize, options.Seed,
             new SynchronousProgress<EpochResult>(e => log.WriteLine($"  epoch {e.Epoch}: loss {e.Loss:F4}, training accuracy {e.Accuracy:P1} ({e.Elapsed.TotalSeconds:F0} s)")));
 
         var floatPath = Path.Combine(options.OutputFolder, "sentiment.float.onnx");

@@ -23,7 +23,7 @@ public sealed record LabRow(string Model, double OnnxSizeKb, double Accuracy, do
 /// <param name="Epochs">Per-epoch training loss and accuracy.</param>
 /// <param name="Rows">float, dynamic, static.</param>
 /// <param name="TotalSeconds">Wall-clock time of the whole run.</param>
-public sealed record LabReport(string DataSource, bool SyntheticData, int TrainReviews, int TestReviews, IReadOnlyList<Model.EpochResult> Epochs, IReadOnlyList<LabRow> Rows, double TotalSeconds)
+public sealed record LabReport(string DataSource, bool SyntheticData, int TrainReviews, int TestReviews, IReadOnlyList<Sentiment.Common.EpochResult> Epochs, IReadOnlyList<LabRow> Rows, double TotalSeconds)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 

@@ -1,3 +1,4 @@
+using Sentiment.Common;
 using System.Numerics.Tensors;
 
 namespace ImdbSentiment.Model;
@@ -7,7 +8,7 @@ namespace ImdbSentiment.Model;
 /// token + position embedding (as the classic Keras lab's TokenAndPositionEmbedding) → LayerNorm → multi-head self-attention (Q/K/V/output projections) → mean over the sequence →
 /// Dense + ReLU → Dropout → Dense + sigmoid. Probability of a positive review.
 /// </summary>
-public sealed class SentimentTransformer
+public sealed class SentimentTransformer : IDifferentiableClassifier<int[], Workspace>
 {
     /// <summary>Wraps <paramref name="parameters"/>.</summary>
     public SentimentTransformer(TransformerParameters parameters) => Parameters = parameters;
@@ -20,8 +21,14 @@ public sealed class SentimentTransformer
     /// <summary>Probability that the review with token <paramref name="ids"/> is positive (inference: no dropout).</summary>
     public float Predict(int[] ids) => Forward(ids, new Workspace(Config), dropout: null);
 
+    /// <inheritdoc />
+    public IReadOnlyList<float[]> Weights => Parameters.All;
+
+    /// <inheritdoc />
+    public Workspace CreateWorkspace() => new(Config);
+
     /// <summary>Runs the network, keeping activations in <paramref name="w"/>; <paramref name="dropout"/> null means inference.</summary>
-    internal float Forward(int[] ids, Workspace w, Random? dropout)
+    public float Forward(int[] ids, Workspace w, Random? dropout)
     {
         var c = Config;
         var p = Parameters;
@@ -87,7 +94,10 @@ public sealed class SentimentTransformer
     /// Adds to <paramref name="g"/> the gradient of <paramref name="weight"/> × binary cross-entropy against
     /// <paramref name="label"/>, for the pass held in <paramref name="w"/>.
     /// </summary>
-    internal void Backward(Workspace w, float label, float weight, TransformerParameters g)
+    public void Backward(Workspace w, float label, float weight, IReadOnlyList<float[]> gradients) =>
+        Backward(w, label, weight, TransformerParameters.Wrap(Config, gradients));
+
+    private void Backward(Workspace w, float label, float weight, TransformerParameters g)
     {
         var c = Config;
         var p = Parameters;

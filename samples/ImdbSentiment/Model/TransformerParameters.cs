@@ -8,7 +8,20 @@ public sealed class TransformerParameters
 {
     /// <summary>Allocates zeroed weights for <paramref name="config"/>.</summary>
     public TransformerParameters(TransformerConfig config)
+        : this(config, null)
     {
+    }
+
+    private TransformerParameters(TransformerConfig config, IReadOnlyList<float[]>? tensors)
+    {
+        if (tensors is not null)
+        {
+            Config = config;
+            int k = 0;
+            (Embedding, Position, Gamma, Beta, Query, QueryBias, Key, KeyBias, Value, ValueBias) = (tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++]);
+            (Output, OutputBias, Dense, DenseBias, Classifier, ClassifierBias) = (tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++], tensors[k++]);
+            return;
+        }
         Config = config;
         int d = config.Embedding, p = config.Projection, h = config.Hidden;
         Embedding = new float[config.Vocabulary * d];
@@ -96,6 +109,9 @@ public sealed class TransformerParameters
         Uniform(parameters.Classifier, Glorot(h, 1));
         return parameters;
     }
+
+    /// <summary>Views tensors laid out as <see cref="All"/> (e.g. gradient buffers) as parameters.</summary>
+    public static TransformerParameters Wrap(TransformerConfig config, IReadOnlyList<float[]> tensors) => new(config, tensors);
 
     /// <summary>Zeroes every tensor (for gradient buffers).</summary>
     public void Clear()

@@ -1,8 +1,9 @@
 namespace ImdbSentiment.Model;
 
 /// <summary>The activations of one forward pass, kept for the backward pass (one per thread).</summary>
-internal sealed class Workspace
+public sealed class Workspace
 {
+    /// <summary>Allocates the activations for <paramref name="c"/>.</summary>
     public Workspace(TransformerConfig c)
     {
         int l = c.Sequence, d = c.Embedding, p = c.Projection;
@@ -33,9 +34,9 @@ internal sealed class Workspace
         HiddenGradient = new float[l * d];
     }
 
-    public int[] Ids = Array.Empty<int>();
-    public float[] Normalized, InverseStd, Hidden, Query, Key, Value, HeadOutput, Context, Attended, Pooled, PooledContext, PreActivation, Mask, Activated;
-    public float[][] HeadQuery, HeadKey, HeadValue, Attention;
-    public float[] ScoreGradient, QueryGradient, KeyGradient, ValueGradient, HeadGradient, HiddenGradient;
-    public float Probability;
+    internal int[] Ids = Array.Empty<int>();
+    internal float[] Normalized, InverseStd, Hidden, Query, Key, Value, HeadOutput, Context, Attended, Pooled, PooledContext, PreActivation, Mask, Activated;
+    internal float[][] HeadQuery, HeadKey, HeadValue, Attention;
+    internal float[] ScoreGradient, QueryGradient, KeyGradient, ValueGradient, HeadGradient, HiddenGradient;
+    internal float Probability;
 }

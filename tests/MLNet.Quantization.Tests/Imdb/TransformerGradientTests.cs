@@ -25,7 +25,7 @@ public class TransformerGradientTests
         var workspace = new Workspace(Tiny);
         model.Forward(ids, workspace, dropout: null);
         var gradients = new TransformerParameters(Tiny);
-        model.Backward(workspace, label, 1f, gradients);
+        model.Backward(workspace, label, 1f, gradients.All);
 
         var names = new[] { "Embedding", "Position", "Gamma", "Beta", "Query", "QueryBias", "Key", "KeyBias", "Value", "ValueBias", "Output", "OutputBias", "Dense", "DenseBias", "Classifier", "ClassifierBias" };
         for (int k = 0; k < parameters.All.Count; k++)

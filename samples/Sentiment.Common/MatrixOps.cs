@@ -1,9 +1,9 @@
 using System.Numerics.Tensors;
 
-namespace ImdbSentiment.Model;
+namespace Sentiment.Common;
 
 /// <summary>Small dense matrix products on row-major spans, vectorized row by row.</summary>
-internal static class MatrixOps
+public static class MatrixOps
 {
     /// <summary>C[m,n] (+)= A[m,k] · B[k,n].</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false)
