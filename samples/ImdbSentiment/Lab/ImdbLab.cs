@@ -18,7 +18,7 @@ namespace ImdbSentiment.Lab;
 public static class ImdbLab
 {
     /// <summary>Runs the lab; writes models, zips and reports under <see cref="LabOptions.OutputFolder"/>.</summary>
-    public static async Task<LabReport> RunAsync(LabOptions options, TextWriter log, ImdbDownloader? downloader = null, Uri? source = null, long? expectedSize = null, string? cacheFolder = null)
+    public static async Task<LabReport> RunAsync(LabOptions options, TextWriter log, CachedDownloader? downloader = null, Uri? source = null, long? expectedSize = null, string? cacheFolder = null)
     {
         var clock = Stopwatch.StartNew();
         var data = await ReviewDataSource.LoadAsync(options.DataPath, options.Download, options.TrainSamples, options.TestSamples, options.Seed, log, downloader, source, expectedSize, cacheFolder).ConfigureAwait(false);
@@ -60,7 +60,8 @@ public static class ImdbLab
 
         var names = new[] { "float", "dynamic INT8", "static INT8" };
         var rows = Enumerable.Range(0, 3).Select(i => new LabRow(names[i], new FileInfo(paths[i]).Length / 1024.0, metrics[i].Accuracy, metrics[i].AreaUnderRocCurve, metrics[i].F1Score, latency[i], latency[0] / latency[i])).ToList();
-        var report = new LabReport(data.Source, data.IsSynthetic, data.Train.Count, data.Test.Count, epochs, rows, clock.Elapsed.TotalSeconds);
+        var report = new LabReport("IMDB sentiment lab: float vs INT8", data.Source, data.IsSynthetic, data.Train.Count, data.Test.Count, epochs, rows, clock.Elapsed.TotalSeconds,
+            new[] { "Model: token + position embedding → LayerNorm → 2-head attention → mean pooling → Dense(64, relu) → Dropout(0.2) → Dense(1, sigmoid), trained here in C#." });
         var reportPath = options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         File.WriteAllText(reportPath, report.ToMarkdown());

@@ -70,13 +70,13 @@ public sealed class ImdbDownloadTests
         using var server = new LoopbackServer(tarball);
         using var cache = new TempFolder();
         var progress = new Recorder();
-        var path = await new ImdbDownloader().DownloadAsync(server.Url, tarball.Length, cache.Path, progress);
+        var path = await new CachedDownloader().DownloadAsync(server.Url, tarball.Length, cache.Path, progress);
 
         Assert.Equal(tarball, File.ReadAllBytes(path));
         Assert.Equal(new DownloadProgress(tarball.Length, tarball.Length), progress.Reports[^1]);
         Assert.Equal(3, ImdbReader.Read(path).Train.Count);
 
-        var again = await new ImdbDownloader().DownloadAsync(server.Url, tarball.Length, cache.Path);
+        var again = await new CachedDownloader().DownloadAsync(server.Url, tarball.Length, cache.Path);
         Assert.Equal(path, again);
         Assert.Equal(1, server.Requests);
     }
@@ -87,7 +87,7 @@ public sealed class ImdbDownloadTests
         var tarball = ImdbFiles.Tarball();
         using var server = new LoopbackServer(tarball, cutAfter: tarball.Length / 2);
         using var cache = new TempFolder();
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => new ImdbDownloader().DownloadAsync(server.Url, tarball.Length, cache.Path));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => new CachedDownloader().DownloadAsync(server.Url, tarball.Length, cache.Path));
         Assert.Contains("of", error.Message);
         Assert.Empty(Directory.GetFiles(cache.Path));
     }
@@ -98,7 +98,7 @@ public sealed class ImdbDownloadTests
         var tarball = ImdbFiles.Tarball();
         using var server = new LoopbackServer(tarball);
         using var cache = new TempFolder();
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => new ImdbDownloader().DownloadAsync(server.Url, tarball.Length + 10, cache.Path));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => new CachedDownloader().DownloadAsync(server.Url, tarball.Length + 10, cache.Path));
         Assert.Contains("not the expected", error.Message);
         Assert.Empty(Directory.GetFiles(cache.Path));
     }

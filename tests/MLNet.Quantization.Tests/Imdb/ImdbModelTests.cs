@@ -6,6 +6,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.Quantization.Onnx;
+using Sentiment.Common;
 
 namespace MLNet.Quantization.Tests.Imdb;
 

@@ -6,22 +6,16 @@ namespace Sentiment.Common;
 public readonly record struct DownloadProgress(long Received, long Total);
 
 /// <summary>
-/// Fetches a file once into a cache folder: streamed to a temporary file, size checked against the expected size,
-/// then moved into place. A cached file of the right size is reused without any request; a short download is an
-/// error and leaves nothing behind.
+/// Fetches a file once into a cache folder: streamed to a temporary file, size checked against the expected size
+/// (or the server's Content-Length when none is known), then moved into place. A cached file of the right size is
+/// reused without any request; a short download is an error and leaves nothing behind.
 /// </summary>
-public sealed class ImdbDownloader
+public sealed class CachedDownloader
 {
-    /// <summary>The official tarball of the Large Movie Review Dataset.</summary>
-    public static readonly Uri OfficialTarball = new("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz");
-
-    /// <summary>Size in bytes of <see cref="OfficialTarball"/>.</summary>
-    public const long OfficialTarballSize = 84_125_825;
-
     private readonly HttpClient _http;
 
     /// <summary>Creates a downloader using <paramref name="http"/> (a default client when null).</summary>
-    public ImdbDownloader(HttpClient? http = null) => _http = http ?? new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+    public CachedDownloader(HttpClient? http = null) => _http = http ?? new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
 
     /// <summary>The user's cache folder for this project (XDG_CACHE_HOME or ~/.cache, LocalApplicationData on Windows).</summary>
     public static string DefaultCacheFolder()
@@ -33,19 +27,23 @@ public sealed class ImdbDownloader
         return Path.Combine(root, "mlnet-quantization");
     }
 
-    /// <summary>Downloads <paramref name="source"/> into <paramref name="cacheFolder"/> unless already there; returns the file's path.</summary>
-    public async Task<string> DownloadAsync(Uri source, long expectedSize, string cacheFolder, IProgress<DownloadProgress>? progress = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Downloads <paramref name="source"/> into <paramref name="cacheFolder"/> unless already there; returns the file's
+    /// path. With no <paramref name="expectedSize"/>, any cached copy is reused and the server's Content-Length is checked.
+    /// </summary>
+    public async Task<string> DownloadAsync(Uri source, long? expectedSize, string cacheFolder, IProgress<DownloadProgress>? progress = null, CancellationToken cancellation = default)
     {
         Directory.CreateDirectory(cacheFolder);
         var destination = Path.Combine(cacheFolder, Path.GetFileName(source.LocalPath));
-        if (File.Exists(destination) && new FileInfo(destination).Length == expectedSize) return destination;
+        if (File.Exists(destination) && (expectedSize is null || new FileInfo(destination).Length == expectedSize)) return destination;
 
         var temporary = destination + $".{Guid.NewGuid():N}.part";
         try
         {
             using var response = await _http.GetAsync(source, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
-                throw new HttpRequestException($"Downloading {source} failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
+                throw new HttpRequestException($"Downloading {source} failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
+            long expected = expectedSize ?? response.Content.Headers.ContentLength ?? -1;
             long received = 0;
             await using (var input = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false))
             await using (var output = File.Create(temporary))
@@ -59,17 +57,17 @@ public sealed class ImdbDownloader
                     {
                         await output.WriteAsync(buffer.AsMemory(0, read), cancellation).ConfigureAwait(false);
                         received += read;
-                        if (received >= nextReport) { progress?.Report(new DownloadProgress(received, expectedSize)); nextReport = received + expectedSize / 100; }
+                        if (received >= nextReport) { progress?.Report(new DownloadProgress(received, expected)); nextReport = received + Math.Max(1, expected / 100); }
                     }
                 }
                 catch (IOException e)
                 {
-                    throw new InvalidDataException($"The download of {source} broke off after {received:N0} of {expectedSize:N0} bytes ({e.Message}). Run again to retry.", e);
+                    throw new InvalidDataException($"The download of {source} broke off after {received:N0} of {expected:N0} bytes ({e.Message}). Run again to retry.", e);
                 }
             }
-            progress?.Report(new DownloadProgress(received, expectedSize));
-            if (received != expectedSize)
-                throw new InvalidDataException($"The download of {source} is {received:N0} bytes, not the expected {expectedSize:N0}: it is truncated or not the official file. Nothing was cached; run again to retry.");
+            progress?.Report(new DownloadProgress(received, expected));
+            if (expected >= 0 && received != expected)
+                throw new InvalidDataException($"The download of {source} is {received:N0} bytes, not the expected {expected:N0}: it is truncated or not the official file. Nothing was cached; run again to retry.");
             File.Move(temporary, destination, overwrite: true);
             return destination;
         }
