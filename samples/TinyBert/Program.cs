@@ -1,22 +1,59 @@
 using System.CommandLine;
 using MLNet.Quantization.Onnx;
 using TinyBert.Encoder;
+using TinyBert.Lab;
 
-// Step 1 of the tiny-BERT lab: turn a Hugging Face BERT checkpoint folder (config.json, vocab.txt,
-// model.safetensors) into an ONNX encoder shaped like the Hugging Face exporter's.
-var checkpoint = new Option<DirectoryInfo>("--checkpoint") { Description = "Folder with config.json and model.safetensors (a Hugging Face BERT checkpoint).", Required = true };
-var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the ONNX encoder.", Required = true };
-var export = new Command("export", "Build an ONNX encoder from a BERT checkpoint folder.") { checkpoint, output };
+// The tiny-BERT lab in .NET: a frozen BERT encoder + an ML.NET head, the encoder quantized inside the pipeline.
+var checkpoint = new Option<string?>("--checkpoint") { Description = "Hugging Face BERT checkpoint folder (config.json, vocab.txt, model.safetensors)." };
+var onnx = new Option<string?>("--onnx") { Description = "ONNX export folder (model.onnx with input_ids/attention_mask/token_type_ids → last_hidden_state, vocab.txt)." };
+var download = new Option<bool>("--download") { Description = "Download google/bert_uncased_L-2_H-128_A-2 (config.json, vocab.txt, model.safetensors; cached)." };
+var data = new Option<string?>("--data") { Description = "Reviews: an aclImdb folder, aclImdb_v1.tar.gz or a review,sentiment CSV (default: the built-in synthetic corpus)." };
+var downloadImdb = new Option<bool>("--download-imdb") { Description = "Download the IMDB tarball for the reviews (cached)." };
+var defaults = new TinyBertOptions();
+var trainSamples = new Option<int>("--train-samples") { Description = "Training reviews.", DefaultValueFactory = _ => defaults.TrainSamples };
+var testSamples = new Option<int>("--test-samples") { Description = "Test reviews.", DefaultValueFactory = _ => defaults.TestSamples };
+var epochs = new Option<int>("--encoder-epochs") { Description = "Epochs when the encoder is trained from scratch.", DefaultValueFactory = _ => defaults.EncoderEpochs };
+var calibration = new Option<int>("--calibration-samples") { Description = "Training texts static quantization calibrates on.", DefaultValueFactory = _ => defaults.CalibrationSamples };
+var output = new Option<string>("--output") { Description = "Folder for encoders, zips and reports.", DefaultValueFactory = _ => defaults.OutputFolder };
+var report = new Option<string?>("--report") { Description = "Markdown report path (JSON next to it). Default: OUTPUT/report.md." };
+var root = new RootCommand("tiny-BERT lab: frozen BERT encoder + ML.NET classifier head, encoder quantized with MLNet.Quantization.")
+{
+    checkpoint, onnx, download, data, downloadImdb, trainSamples, testSamples, epochs, calibration, output, report,
+};
+root.SetAction(async (parse, cancellation) =>
+{
+    var options = new TinyBertOptions
+    {
+        CheckpointFolder = parse.GetValue(checkpoint), OnnxFolder = parse.GetValue(onnx), Download = parse.GetValue(download),
+        DataPath = parse.GetValue(data), DownloadImdb = parse.GetValue(downloadImdb), TrainSamples = parse.GetValue(trainSamples),
+        TestSamples = parse.GetValue(testSamples), EncoderEpochs = parse.GetValue(epochs), CalibrationSamples = parse.GetValue(calibration),
+        OutputFolder = parse.GetValue(output)!, ReportPath = parse.GetValue(report),
+    };
+    try
+    {
+        await TinyBertLab.RunAsync(options, Console.Out);
+        return 0;
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or HttpRequestException or UnauthorizedAccessException or InvalidOperationException or System.Text.Json.JsonException)
+    {
+        var inner = e;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        Console.Error.WriteLine($"error: {(inner == e ? e.Message : $"{e.Message}: {inner.Message}")}");
+        return 1;
+    }
+});
+
+var checkpointFolder = new Option<DirectoryInfo>("--checkpoint") { Description = "Hugging Face BERT checkpoint folder.", Required = true };
+var exportOutput = new Option<FileInfo>("--output", "-o") { Description = "Where to write the ONNX encoder.", Required = true };
+var export = new Command("export", "Only build an ONNX encoder from a BERT checkpoint folder.") { checkpointFolder, exportOutput };
 export.SetAction(parse =>
 {
     try
     {
-        var folder = parse.GetValue(checkpoint)!.FullName;
+        var folder = parse.GetValue(checkpointFolder)!.FullName;
         var config = BertConfig.Read(Path.Combine(folder, "config.json"));
-        var weights = new BertWeights(config, SafetensorsFile.Read(Path.Combine(folder, "model.safetensors")));
-        var destination = parse.GetValue(output)!.FullName;
-        OnnxModelFile.Save(BertOnnxBuilder.Build(weights), destination);
-        Console.WriteLine($"Wrote {destination}: {config.Layers} layers, hidden {config.HiddenSize}, {config.Heads} heads, vocabulary {config.VocabularySize}.");
+        OnnxModelFile.Save(BertOnnxBuilder.Build(new BertWeights(config, SafetensorsFile.Read(Path.Combine(folder, "model.safetensors")))), parse.GetValue(exportOutput)!.FullName);
+        Console.WriteLine($"Wrote {parse.GetValue(exportOutput)!.FullName}: {config.Layers} layers, hidden {config.HiddenSize}, {config.Heads} heads, vocabulary {config.VocabularySize}.");
         return 0;
     }
     catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
@@ -25,5 +62,5 @@ export.SetAction(parse =>
         return 1;
     }
 });
-var root = new RootCommand("tiny-BERT lab tools. Available: export (a BERT checkpoint folder to an ONNX encoder).") { export };
-return root.Parse(args).Invoke();
+root.Subcommands.Add(export);
+return await root.Parse(args).InvokeAsync();

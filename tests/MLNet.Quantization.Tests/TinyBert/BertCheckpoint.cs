@@ -7,7 +7,7 @@ namespace MLNet.Quantization.Tests.TinyBert;
 /// <summary>A small random BERT checkpoint folder (config.json + model.safetensors) written byte by byte for the tests.</summary>
 internal sealed class BertCheckpoint
 {
-    public const int Vocabulary = 60, Hidden = 16, Layers = 2, Heads = 2, Intermediate = 32, Positions = 24, Types = 2;
+    public const int Vocabulary = 60, Hidden = 16, Layers = 2, Heads = 2, Intermediate = 32, Positions = 128, Types = 2;
 
     public Dictionary<string, (long[] Shape, float[] Values)> Tensors { get; } = new(StringComparer.Ordinal);
 
