@@ -25,7 +25,7 @@ public sealed record TinyBertOptions
     public int TestSamples { get; init; } = 1000;
 
     /// <summary>Epochs for training the encoder from scratch.</summary>
-    public int EncoderEpochs { get; init; } = 3;
+    public int EncoderEpochs { get; init; } = 6;
 
     /// <summary>Training texts static quantization calibrates on.</summary>
     public int CalibrationSamples { get; init; } = 300;
