@@ -13,19 +13,22 @@ namespace MLNet.Quantization.MLNet;
 /// </summary>
 internal static class DataViewCalibration
 {
-    /// <summary>Creates calibration data over <paramref name="data"/> for the model <paramref name="model"/>.</summary>
-    public static CalibrationData Create(IDataView data, ModelProto model)
+    /// <summary>
+    /// Creates calibration data over <paramref name="data"/> for the model <paramref name="model"/>;
+    /// <paramref name="shapes"/> (as given to ApplyOnnxModel) overrides input shapes the model leaves open.
+    /// </summary>
+    public static CalibrationData Create(IDataView data, ModelProto model, IDictionary<string, int[]>? shapes = null)
     {
         var inputs = model.Graph.Input.Where(i => model.Graph.Initializer.All(t => t.Name != i.Name)).ToDictionary(i => i.Name, StringComparer.Ordinal);
         foreach (var input in inputs.Values) CheckColumn(data.Schema, input);
-        return CalibrationData.FromReader("the IDataView's rows", names => Read(data, names.Select(n => inputs[n]).ToList()));
+        return CalibrationData.FromReader("the IDataView's rows", names => Read(data, names.Select(n => inputs[n]).ToList(), shapes));
     }
 
-    private static IEnumerable<IReadOnlyList<NamedOnnxValue>> Read(IDataView data, List<ValueInfoProto> inputs)
+    private static IEnumerable<IReadOnlyList<NamedOnnxValue>> Read(IDataView data, List<ValueInfoProto> inputs, IDictionary<string, int[]>? shapes)
     {
         var columns = inputs.Select(i => data.Schema[i.Name]).ToList();
         using var cursor = data.GetRowCursor(columns);
-        var readers = inputs.Select((input, k) => CreateReader(cursor, columns[k], input)).ToList();
+        var readers = inputs.Select((input, k) => CreateReader(cursor, columns[k], input, shapes?.TryGetValue(input.Name, out var shape) == true ? shape : null)).ToList();
         while (cursor.MoveNext()) yield return readers.Select(read => read()).ToList();
     }
 
@@ -47,15 +50,15 @@ internal static class DataViewCalibration
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, $"Calibration from an IDataView supports float, int64 and int32 model inputs, not {type}."),
     };
 
-    private static Func<NamedOnnxValue> CreateReader(DataViewRowCursor cursor, DataViewSchema.Column column, ValueInfoProto input) =>
+    private static Func<NamedOnnxValue> CreateReader(DataViewRowCursor cursor, DataViewSchema.Column column, ValueInfoProto input, int[]? shape) =>
         (DataType)input.Type.TensorType.ElemType switch
         {
-            DataType.Float => CreateReader<float>(cursor, column, input),
-            DataType.Int64 => CreateReader<long>(cursor, column, input),
-            _ => CreateReader<int>(cursor, column, input),
+            DataType.Float => CreateReader<float>(cursor, column, input, shape),
+            DataType.Int64 => CreateReader<long>(cursor, column, input, shape),
+            _ => CreateReader<int>(cursor, column, input, shape),
         };
 
-    private static Func<NamedOnnxValue> CreateReader<T>(DataViewRowCursor cursor, DataViewSchema.Column column, ValueInfoProto input)
+    private static Func<NamedOnnxValue> CreateReader<T>(DataViewRowCursor cursor, DataViewSchema.Column column, ValueInfoProto input, int[]? shape)
     {
         if (column.Type is VectorDataViewType)
         {
@@ -65,7 +68,7 @@ internal static class DataViewCalibration
             {
                 getter(ref buffer);
                 var values = buffer.DenseValues().ToArray();
-                return NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<T>(values, Shape(input, values.Length)));
+                return NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<T>(values, Shape(input, shape, values.Length)));
             };
         }
         var scalarGetter = cursor.GetGetter<T>(column);
@@ -73,14 +76,19 @@ internal static class DataViewCalibration
         {
             T value = default!;
             scalarGetter(ref value);
-            return NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<T>(new[] { value }, Shape(input, 1)));
+            return NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<T>(new[] { value }, Shape(input, shape, 1)));
         };
     }
 
-    /// <summary>The model input's shape for one row: symbolic dimensions are 1, except one that absorbs the rest of the values.</summary>
-    private static int[] Shape(ValueInfoProto input, int count)
+    /// <summary>
+    /// The model input's shape for one row (or the given <paramref name="shape"/>): symbolic dimensions are 1, except
+    /// one that absorbs the rest of the values.
+    /// </summary>
+    private static int[] Shape(ValueInfoProto input, int[]? shape, int count)
     {
-        var dims = input.Type.TensorType.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? (int)d.DimValue : -1).ToArray() ?? new[] { count };
+        var dims = shape?.Select(d => d > 0 ? d : -1).ToArray()
+            ?? input.Type.TensorType.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? (int)d.DimValue : -1).ToArray()
+            ?? new[] { count };
         int known = dims.Where(d => d > 0).Aggregate(1, (a, b) => a * b);
         int unknown = dims.Count(d => d < 0);
         int firstUnknown = Array.IndexOf(dims, -1);

@@ -18,13 +18,15 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     private readonly string[]? _inputColumnNames;
     private readonly int? _gpuDeviceId;
     private readonly bool _fallbackToCpu;
+    private readonly IDictionary<string, int[]>? _shapes;
     private readonly IHost? _host;
     private readonly OnnxScoringEstimator _floatEstimator;
     private QuantizationResult? _quantized;
 
     internal OnnxQuantizingEstimator(TransformsCatalog catalog, byte[] floatModel, QuantizationOptions options,
-        string[]? outputColumnNames, string[]? inputColumnNames, int? gpuDeviceId, bool fallbackToCpu)
+        string[]? outputColumnNames, string[]? inputColumnNames, int? gpuDeviceId, bool fallbackToCpu, IDictionary<string, int[]>? shapes = null)
     {
+        _shapes = shapes;
         _catalog = catalog;
         _floatModel = floatModel;
         Options = options;
@@ -74,7 +76,7 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         var progress = channel is null ? null : new ChannelProgress(channel);
         var model = Onnx.OnnxModelFile.Load(_floatModel);
         var calibration = Options.Mode == QuantizationMode.Static
-            ? DataViewCalibration.Create(Options.CalibrationData ?? input, model.Proto)
+            ? DataViewCalibration.Create(Options.CalibrationData ?? input, model.Proto, _shapes)
             : null;
         var result = OnnxQuantizer.Quantize(model, Options, calibration, progress);
         channel?.Info(MessageSensitivity.None, result.Report.ToString());
@@ -84,6 +86,12 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     private OnnxScoringEstimator CreateScoringEstimator(byte[] model)
     {
         var stream = new MemoryStream(model, writable: false);
+        if (_shapes is not null)
+        {
+            return _outputColumnNames is null
+                ? _catalog.ApplyOnnxModel(stream, _shapes, _gpuDeviceId, _fallbackToCpu)
+                : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _shapes, _gpuDeviceId, _fallbackToCpu);
+        }
         return _outputColumnNames is null
             ? _catalog.ApplyOnnxModel(stream, _gpuDeviceId, _fallbackToCpu)
             : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _gpuDeviceId, _fallbackToCpu);

@@ -75,7 +75,24 @@ public static class QuantizationCatalog
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string[] outputColumnNames, string[] inputColumnNames, Stream modelBytes, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         Create(catalog, ReadStream(modelBytes), options, outputColumnNames ?? throw new ArgumentNullException(nameof(outputColumnNames)), inputColumnNames ?? throw new ArgumentNullException(nameof(inputColumnNames)), gpuDeviceId, fallbackToCpu);
 
-    private static OnnxQuantizingEstimator Create(TransformsCatalog catalog, byte[] model, QuantizationOptions? options, string[]? outputs, string[]? inputs, int? gpuDeviceId, bool fallbackToCpu)
+    /// <summary>
+    /// Quantizes an ONNX model whose inputs have dimensions unknown beyond the batch (e.g. a dynamic sequence length)
+    /// and applies it to the named columns; <paramref name="shapeDictionary"/> gives those inputs' shapes, as in
+    /// <c>ApplyOnnxModel</c>.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnNames">Columns to write, named as the model's outputs.</param>
+    /// <param name="inputColumnNames">Columns to read, named as the model's inputs.</param>
+    /// <param name="modelFile">Path to the float ONNX model.</param>
+    /// <param name="shapeDictionary">Input name → shape to use (e.g. { "input_ids": [1, 128] }).</param>
+    /// <param name="options">Quantization options; null for defaults.</param>
+    /// <param name="gpuDeviceId">GPU to run on, or null for CPU.</param>
+    /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
+    public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string[] outputColumnNames, string[] inputColumnNames, string modelFile, IDictionary<string, int[]> shapeDictionary, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
+        Create(catalog, ReadModelFile(modelFile), options, outputColumnNames ?? throw new ArgumentNullException(nameof(outputColumnNames)), inputColumnNames ?? throw new ArgumentNullException(nameof(inputColumnNames)), gpuDeviceId, fallbackToCpu,
+            shapeDictionary ?? throw new ArgumentNullException(nameof(shapeDictionary)));
+
+    private static OnnxQuantizingEstimator Create(TransformsCatalog catalog, byte[] model, QuantizationOptions? options, string[]? outputs, string[]? inputs, int? gpuDeviceId, bool fallbackToCpu, IDictionary<string, int[]>? shapes = null)
     {
         if (catalog is null) throw new ArgumentNullException(nameof(catalog));
         options ??= new QuantizationOptions();
@@ -83,7 +100,7 @@ public static class QuantizationCatalog
         if (outputs is not null && outputs.Length == 0) throw new ArgumentOutOfRangeException(nameof(outputs), "At least one output column name is needed.");
         if (inputs is not null && inputs.Length == 0) throw new ArgumentOutOfRangeException(nameof(inputs), "At least one input column name is needed.");
         MLNet.Quantization.Onnx.OnnxModelFile.Load(model);
-        return new OnnxQuantizingEstimator(catalog, model, options, outputs, inputs, gpuDeviceId, fallbackToCpu);
+        return new OnnxQuantizingEstimator(catalog, model, options, outputs, inputs, gpuDeviceId, fallbackToCpu, shapes);
     }
 
     private static byte[] ReadModelFile(string modelFile)
