@@ -1,4 +1,3 @@
-using MLNet.Quantization.ModelZoo;
 using BenchmarkDotNet.Running;
 using MLNet.Quantization.Benchmarks;
 
@@ -15,6 +14,6 @@ return args.FirstOrDefault() switch
 
 static int RunBenchmarks(string[] args)
 {
-    BenchmarkSwitcher.FromAssembly(typeof(BertModelBuilder).Assembly).Run(args);
+    BenchmarkSwitcher.FromAssembly(typeof(InferenceBenchmark).Assembly).Run(args);
     return 0;
 }

@@ -24,7 +24,7 @@ var quantizedModel = quantizer.Fit(data);
 var floatScores = Score(floatModel, data);
 var quantizedScores = Score(quantizedModel, data);
 double floatMs = Time(floatModel, data), quantizedMs = Time(quantizedModel, data);
-var quantizedBytes = OnnxQuantizer.Quantize(floatPath).ToBytes().LongLength;
+var quantizedBytes = quantizer.Result!.ToBytes().LongLength;
 long floatBytes = new FileInfo(floatPath).Length;
 
 int agreeing = floatScores.Zip(quantizedScores).Count(p => ArgMax(p.First) == ArgMax(p.Second));

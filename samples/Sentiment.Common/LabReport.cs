@@ -51,6 +51,22 @@ public sealed record LabReport(string Title, string DataSource, bool SyntheticDa
     /// <summary>Heading of the size column.</summary>
     public string SizeColumn { get; init; } = "ONNX size KB";
 
+    /// <summary>
+    /// Writes the Markdown report to <paramref name="markdownPath"/> and the JSON next to it, prints the table to
+    /// <paramref name="log"/>, and says where the report and <paramref name="artifacts"/> in <paramref name="outputFolder"/> went.
+    /// </summary>
+    public void Save(string markdownPath, string outputFolder, string artifacts, TextWriter log)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(markdownPath))!);
+        var jsonPath = Path.ChangeExtension(markdownPath, ".json");
+        File.WriteAllText(markdownPath, ToMarkdown());
+        File.WriteAllText(jsonPath, ToJson());
+        log.WriteLine();
+        log.Write(ToMarkdown());
+        log.WriteLine();
+        log.WriteLine($"Wrote {markdownPath}, {jsonPath}, {artifacts} in {Path.GetFullPath(outputFolder)}.");
+    }
+
     /// <summary>The report as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

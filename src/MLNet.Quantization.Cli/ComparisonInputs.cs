@@ -1,8 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using MLNet.Quantization.Onnx;
-using MLNet.Quantization.Onnx.Protos;
-using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
 namespace MLNet.Quantization.Cli;
 

@@ -38,7 +38,7 @@ public static class ImdbLab
         log.WriteLine($"Training the transformer ({options.Epochs} epochs, batch {options.BatchSize}, Adam, binary cross-entropy) ...");
         var model = new SentimentTransformer(TransformerParameters.Initialize(config, options.Seed));
         var epochs = MiniBatchTrainer.Train(model, trainIds, data.Train.Select(r => r.Positive).ToList(), options.Epochs, options.BatchSize, options.Seed,
-            new SynchronousProgress<EpochResult>(e => log.WriteLine($"  epoch {e.Epoch}: loss {e.Loss:F4}, training accuracy {e.Accuracy:P1} ({e.Elapsed.TotalSeconds:F0} s)")));
+            new EpochLogger(log));
 
         var floatPath = Path.Combine(options.OutputFolder, "sentiment.float.onnx");
         OnnxModelFile.Save(TransformerOnnxExporter.Export(model.Parameters), floatPath);
@@ -62,14 +62,7 @@ public static class ImdbLab
         var rows = Enumerable.Range(0, 3).Select(i => new LabRow(names[i], new FileInfo(paths[i]).Length / 1024.0, metrics[i].Accuracy, metrics[i].AreaUnderRocCurve, metrics[i].F1Score, latency[i], latency[0] / latency[i])).ToList();
         var report = new LabReport("IMDB sentiment lab: float vs INT8", data.Source, data.IsSynthetic, data.Train.Count, data.Test.Count, epochs, rows, clock.Elapsed.TotalSeconds,
             new[] { "Model: token + position embedding → LayerNorm → 2-head attention → mean pooling → Dense(64, relu) → Dropout(0.2) → Dense(1, sigmoid), trained here in C#." });
-        var reportPath = options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
-        File.WriteAllText(reportPath, report.ToMarkdown());
-        File.WriteAllText(Path.ChangeExtension(reportPath, ".json"), report.ToJson());
-        log.WriteLine();
-        log.Write(report.ToMarkdown());
-        log.WriteLine();
-        log.WriteLine($"Wrote {reportPath}, {Path.ChangeExtension(reportPath, ".json")}, the three .onnx models and ML.NET zips in {Path.GetFullPath(options.OutputFolder)}.");
+        report.Save(options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md"), options.OutputFolder, "the three .onnx models and ML.NET zips", log);
         return report;
     }
 
@@ -94,14 +87,5 @@ public static class ImdbLab
         var staticEstimator = ml.Transforms.Quantize(outputs, inputs, floatPath, new QuantizationOptions { Mode = QuantizationMode.Static, Format = QuantizationFormat.QOperator, QuantizeActivationMatMuls = true, MaxCalibrationSamples = options.CalibrationSamples });
         var staticModel = Chain(staticEstimator, ml.Data.TakeRows(vectors, options.CalibrationSamples));
         return (floatModel, dynamicModel, staticModel, dynamicEstimator, staticEstimator);
-    }
-
-    private sealed class SynchronousProgress<T> : IProgress<T>
-    {
-        private readonly Action<T> _report;
-
-        public SynchronousProgress(Action<T> report) => _report = report;
-
-        public void Report(T value) => _report(value);
     }
 }

@@ -36,19 +36,11 @@ public sealed class SentimentTransformer : IDifferentiableClassifier<int[], Work
         if (ids.Length != l) throw new ArgumentException($"Expected {l} token ids, got {ids.Length}.", nameof(ids));
         w.Ids = ids;
 
+        Span<float> embedded = stackalloc float[d];
         for (int t = 0; t < l; t++)
         {
-            var normalized = w.Normalized.AsSpan(t * d, d);
-            TensorPrimitives.Add(p.Embedding.AsSpan(ids[t] * d, d), p.Position.AsSpan(t * d, d), normalized);
-            float mean = TensorPrimitives.Sum(normalized) / d;
-            TensorPrimitives.Subtract(normalized, mean, normalized);
-            float variance = TensorPrimitives.Dot(normalized, normalized) / d;
-            float inverse = 1f / MathF.Sqrt(variance + TransformerConfig.Epsilon);
-            w.InverseStd[t] = inverse;
-            TensorPrimitives.Multiply(normalized, inverse, normalized);
-            var hidden = w.Hidden.AsSpan(t * d, d);
-            TensorPrimitives.Multiply(normalized, p.Gamma, hidden);
-            TensorPrimitives.Add(hidden, p.Beta, hidden);
+            TensorPrimitives.Add(p.Embedding.AsSpan(ids[t] * d, d), p.Position.AsSpan(t * d, d), embedded);
+            w.InverseStd[t] = LayerNormOps.Forward(embedded, p.Gamma, p.Beta, TransformerConfig.Epsilon, w.Normalized.AsSpan(t * d, d), w.Hidden.AsSpan(t * d, d));
         }
 
         Project(w.Hidden, p.Query, p.QueryBias, w.Query);
@@ -57,9 +49,9 @@ public sealed class SentimentTransformer : IDifferentiableClassifier<int[], Work
         float scale = 1f / MathF.Sqrt(dk);
         for (int j = 0; j < c.Heads; j++)
         {
-            SplitHead(w.Query, w.HeadQuery[j], j);
-            SplitHead(w.Key, w.HeadKey[j], j);
-            SplitHead(w.Value, w.HeadValue[j], j);
+            AttentionOps.SplitHead(w.Query, w.HeadQuery[j], j, l, dk, pw);
+            AttentionOps.SplitHead(w.Key, w.HeadKey[j], j, l, dk, pw);
+            AttentionOps.SplitHead(w.Value, w.HeadValue[j], j, l, dk, pw);
             var scores = w.Attention[j];
             MatrixOps.MultiplyTransposedB(w.HeadQuery[j], w.HeadKey[j], scores, l, dk, l);
             for (int t = 0; t < l; t++)
@@ -69,7 +61,7 @@ public sealed class SentimentTransformer : IDifferentiableClassifier<int[], Work
                 TensorPrimitives.SoftMax(row, row);
             }
             MatrixOps.Multiply(scores, w.HeadValue[j], w.HeadOutput, l, l, dk);
-            for (int t = 0; t < l; t++) w.HeadOutput.AsSpan(t * dk, dk).CopyTo(w.Context.AsSpan(t * pw + j * dk, dk));
+            AttentionOps.MergeHead(w.HeadOutput, w.Context, j, l, dk, pw);
         }
         MatrixOps.Multiply(w.Context, p.Output, w.Attended, l, pw, d);
         MatrixOps.AddBias(w.Attended, p.OutputBias, l);
@@ -124,57 +116,42 @@ public sealed class SentimentTransformer : IDifferentiableClassifier<int[], Work
 
         float scale = 1f / MathF.Sqrt(dk);
         Span<float> e = stackalloc float[l];
+        Span<float> columnSums = stackalloc float[l];
         for (int j = 0; j < c.Heads; j++)
         {
             var cHead = dContextRow.Slice(j * dk, dk);
             var attention = w.Attention[j];
             var value = w.HeadValue[j];
             for (int s = 0; s < l; s++) e[s] = TensorPrimitives.Dot(cHead, value.AsSpan(s * dk, dk));
-            for (int s = 0; s < l; s++)
-            {
-                float columnSum = 0;
-                for (int t = 0; t < l; t++) columnSum += attention[t * l + s];
-                TensorPrimitives.Multiply(cHead, columnSum, w.HeadGradient.AsSpan(s * dk, dk));
-            }
-            MergeHead(w.HeadGradient, w.ValueGradient, j);
+            columnSums.Clear();
+            MatrixOps.SumRows(attention, columnSums, l);
+            for (int s = 0; s < l; s++) TensorPrimitives.Multiply(cHead, columnSums[s], w.HeadGradient.AsSpan(s * dk, dk));
+            AttentionOps.MergeHead(w.HeadGradient, w.ValueGradient, j, l, dk, pw);
             for (int t = 0; t < l; t++)
             {
-                var a = attention.AsSpan(t * l, l);
-                float r = TensorPrimitives.Dot(a, e);
                 var ds = w.ScoreGradient.AsSpan(t * l, l);
-                TensorPrimitives.Subtract(e, r, ds);
-                TensorPrimitives.Multiply(ds, a, ds);
-                TensorPrimitives.Multiply(ds, scale, ds);
+                e.CopyTo(ds);
+                AttentionOps.SoftmaxBackward(attention.AsSpan(t * l, l), ds, scale);
             }
             MatrixOps.Multiply(w.ScoreGradient, w.HeadKey[j], w.HeadGradient, l, l, dk);
-            MergeHead(w.HeadGradient, w.QueryGradient, j);
+            AttentionOps.MergeHead(w.HeadGradient, w.QueryGradient, j, l, dk, pw);
             Array.Clear(w.HeadGradient);
             MatrixOps.MultiplyTransposedA(w.ScoreGradient, w.HeadQuery[j], w.HeadGradient, l, l, dk);
-            MergeHead(w.HeadGradient, w.KeyGradient, j);
+            AttentionOps.MergeHead(w.HeadGradient, w.KeyGradient, j, l, dk, pw);
         }
 
         ProjectBackward(w.Hidden, w.QueryGradient, p.Query, g.Query, g.QueryBias, w.HiddenGradient, accumulate: false);
         ProjectBackward(w.Hidden, w.KeyGradient, p.Key, g.Key, g.KeyBias, w.HiddenGradient, accumulate: true);
         ProjectBackward(w.Hidden, w.ValueGradient, p.Value, g.Value, g.ValueBias, w.HiddenGradient, accumulate: true);
 
-        Span<float> dNormalized = stackalloc float[d];
+        Span<float> dx = stackalloc float[d];
         for (int t = 0; t < l; t++)
         {
-            var dh = w.HiddenGradient.AsSpan(t * d, d);
-            var normalized = w.Normalized.AsSpan(t * d, d);
-            TensorPrimitives.Add(g.Beta, dh, g.Beta);
-            TensorPrimitives.MultiplyAdd(dh, normalized, g.Gamma, g.Gamma);
-            TensorPrimitives.Multiply(dh, p.Gamma, dNormalized);
-            float meanGradient = TensorPrimitives.Sum(dNormalized) / d;
-            float meanProduct = TensorPrimitives.Dot(dNormalized, normalized) / d;
+            LayerNormOps.Backward(w.HiddenGradient.AsSpan(t * d, d), w.Normalized.AsSpan(t * d, d), w.InverseStd[t], p.Gamma, g.Gamma, g.Beta, dx, accumulate: false);
             var row = g.Embedding.AsSpan(w.Ids[t] * d, d);
+            TensorPrimitives.Add(row, dx, row);
             var position = g.Position.AsSpan(t * d, d);
-            for (int i = 0; i < d; i++)
-            {
-                float dx = w.InverseStd[t] * (dNormalized[i] - meanGradient - normalized[i] * meanProduct);
-                row[i] += dx;
-                position[i] += dx;
-            }
+            TensorPrimitives.Add(position, dx, position);
         }
     }
 
@@ -189,17 +166,5 @@ public sealed class SentimentTransformer : IDifferentiableClassifier<int[], Work
         MatrixOps.SumRows(outputGradient, biasGradient, Config.Sequence);
         MatrixOps.MultiplyTransposedA(input, outputGradient, weightGradient, Config.Sequence, Config.Embedding, Config.Projection);
         MatrixOps.MultiplyTransposedB(outputGradient, weight, inputGradient, Config.Sequence, Config.Projection, Config.Embedding, accumulate);
-    }
-
-    private void SplitHead(float[] all, float[] head, int j)
-    {
-        int dk = Config.KeyDimension, pw = Config.Projection;
-        for (int t = 0; t < Config.Sequence; t++) all.AsSpan(t * pw + j * dk, dk).CopyTo(head.AsSpan(t * dk, dk));
-    }
-
-    private void MergeHead(float[] head, float[] all, int j)
-    {
-        int dk = Config.KeyDimension, pw = Config.Projection;
-        for (int t = 0; t < Config.Sequence; t++) head.AsSpan(t * dk, dk).CopyTo(all.AsSpan(t * pw + j * dk, dk));
     }
 }

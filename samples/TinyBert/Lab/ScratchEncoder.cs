@@ -40,20 +40,11 @@ public static partial class ScratchEncoder
         var network = new BertNetwork(BertParameters.Initialize(TinyBertConfig, seed), BertTokenization.Length);
         log.WriteLine($"Training the encoder FROM SCRATCH (not pretrained): {TinyBertConfig.Layers} layers, hidden {TinyBertConfig.HiddenSize}, {TinyBertConfig.Heads} heads, FFN {TinyBertConfig.IntermediateSize}, {epochs} epochs, batch 32, Adam 5e-4 ...");
         var results = MiniBatchTrainer.Train(network, samples, data.Train.Select(r => r.Positive).ToList(), epochs, 32, seed,
-            new Progress(e => log.WriteLine($"  epoch {e.Epoch}: loss {e.Loss:F4}, training accuracy {e.Accuracy:P1} ({e.Elapsed.TotalSeconds:F0} s)")), learningRate: 5e-4f);
+            new EpochLogger(log), learningRate: 5e-4f);
         MLNet.Quantization.Onnx.OnnxModelFile.Save(BertOnnxBuilder.Build(new BertWeights(TinyBertConfig, network.Parameters.EncoderTensors())), onnxPath);
         return results;
     }
 
     [GeneratedRegex("[a-z0-9]+")]
     private static partial Regex Word();
-
-    private sealed class Progress : IProgress<EpochResult>
-    {
-        private readonly Action<EpochResult> _report;
-
-        public Progress(Action<EpochResult> report) => _report = report;
-
-        public void Report(EpochResult value) => _report(value);
-    }
 }

@@ -73,14 +73,7 @@ public static class TinyBertLab
         var report = new LabReport("tiny-BERT lab: frozen encoder + ML.NET head, float vs INT8", data.Source, data.IsSynthetic, data.Train.Count, data.Test.Count, encoder.Epochs, rows, clock.Elapsed.TotalSeconds,
             new[] { $"Encoder: {encoder.Description}.", "Head: ML.NET LbfgsLogisticRegression on the [CLS] embedding; latency is the encoder's alone." })
         { SizeColumn = "encoder size KB" };
-        var reportPath = options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
-        File.WriteAllText(reportPath, report.ToMarkdown());
-        File.WriteAllText(Path.ChangeExtension(reportPath, ".json"), report.ToJson());
-        log.WriteLine();
-        log.Write(report.ToMarkdown());
-        log.WriteLine();
-        log.WriteLine($"Wrote {reportPath}, {Path.ChangeExtension(reportPath, ".json")}, the three encoders and ML.NET zips in {Path.GetFullPath(options.OutputFolder)}.");
+        report.Save(options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md"), options.OutputFolder, "the three encoders and ML.NET zips", log);
         return report;
     }
 

@@ -115,9 +115,9 @@ public sealed class BertNetwork : IDifferentiableClassifier<BertSample, BertWork
         float scale = 1f / MathF.Sqrt(dk);
         for (int j = 0; j < c.Heads; j++)
         {
-            Split(s.Q, s.Qh[j], j, n);
-            Split(s.K, s.Kh[j], j, n);
-            Split(s.V, s.Vh[j], j, n);
+            AttentionOps.SplitHead(s.Q, s.Qh[j], j, n, dk, h);
+            AttentionOps.SplitHead(s.K, s.Kh[j], j, n, dk, h);
+            AttentionOps.SplitHead(s.V, s.Vh[j], j, n, dk, h);
             var a = s.A[j];
             MatrixOps.MultiplyTransposedB(s.Qh[j], s.Kh[j], a, n, dk, n);
             for (int t = 0; t < n; t++)
@@ -127,7 +127,7 @@ public sealed class BertNetwork : IDifferentiableClassifier<BertSample, BertWork
                 TensorPrimitives.SoftMax(row, row);
             }
             MatrixOps.Multiply(a, s.Vh[j], w.HeadGradient, n, n, dk);
-            Merge(w.HeadGradient, s.C, j, n);
+            AttentionOps.MergeHead(w.HeadGradient, s.C, j, n, dk, h);
         }
         Linear(s.C, $"{prefix}.attention.output.dense", w.Residual, n, h, h);
         for (int t = 0; t < n; t++)
@@ -172,25 +172,17 @@ public sealed class BertNetwork : IDifferentiableClassifier<BertSample, BertWork
         for (int j = 0; j < c.Heads; j++)
         {
             var a = s.A[j];
-            Split(w.ContextGradient, w.HeadGradient, j, n);
+            AttentionOps.SplitHead(w.ContextGradient, w.HeadGradient, j, n, dk, h);
             MatrixOps.MultiplyTransposedB(w.HeadGradient, s.Vh[j], w.AttentionGradient, n, dk, n);
             Array.Clear(w.HeadGradient2, 0, n * dk);
             MatrixOps.MultiplyTransposedA(a, w.HeadGradient, w.HeadGradient2, n, n, dk);
-            Merge(w.HeadGradient2, w.VGradient, j, n);
-            for (int t = 0; t < n; t++)
-            {
-                var row = a.AsSpan(t * n, n);
-                var dRow = w.AttentionGradient.AsSpan(t * n, n);
-                float dot = TensorPrimitives.Dot(row, dRow);
-                TensorPrimitives.Subtract(dRow, dot, dRow);
-                TensorPrimitives.Multiply(dRow, row, dRow);
-                TensorPrimitives.Multiply(dRow, scale, dRow);
-            }
+            AttentionOps.MergeHead(w.HeadGradient2, w.VGradient, j, n, dk, h);
+            for (int t = 0; t < n; t++) AttentionOps.SoftmaxBackward(a.AsSpan(t * n, n), w.AttentionGradient.AsSpan(t * n, n), scale);
             MatrixOps.Multiply(w.AttentionGradient, s.Kh[j], w.HeadGradient, n, n, dk);
-            Merge(w.HeadGradient, w.QGradient, j, n);
+            AttentionOps.MergeHead(w.HeadGradient, w.QGradient, j, n, dk, h);
             Array.Clear(w.HeadGradient, 0, n * dk);
             MatrixOps.MultiplyTransposedA(w.AttentionGradient, s.Qh[j], w.HeadGradient, n, n, dk);
-            Merge(w.HeadGradient, w.KGradient, j, n);
+            AttentionOps.MergeHead(w.HeadGradient, w.KGradient, j, n, dk, h);
         }
         var x = w.X[l];
         LinearBackward(x, w.QGradient, $"{prefix}.attention.self.query", g, w.InputGradient, n, h, h, accumulate: true);
@@ -212,18 +204,6 @@ public sealed class BertNetwork : IDifferentiableClassifier<BertSample, BertWork
         MatrixOps.SumRows(dy.AsSpan(0, n * outputs), g[$"{name}.bias"], n);
         MatrixOps.MultiplyTransposedA(dy.AsSpan(0, n * outputs), x.AsSpan(0, n * inputs), g[$"{name}.weight"], n, outputs, inputs);
         MatrixOps.Multiply(dy.AsSpan(0, n * outputs), Parameters[$"{name}.weight"], dx.AsSpan(0, n * inputs), n, outputs, inputs, accumulate);
-    }
-
-    private void Split(float[] all, float[] head, int j, int n)
-    {
-        int dk = Config.HeadSize, h = Config.HiddenSize;
-        for (int t = 0; t < n; t++) all.AsSpan(t * h + j * dk, dk).CopyTo(head.AsSpan(t * dk, dk));
-    }
-
-    private void Merge(float[] head, float[] all, int j, int n)
-    {
-        int dk = Config.HeadSize, h = Config.HiddenSize;
-        for (int t = 0; t < n; t++) head.AsSpan(t * dk, dk).CopyTo(all.AsSpan(t * h + j * dk, dk));
     }
 
     private static float Gelu(float x) => 0.5f * x * (1f + Erf(x / MathF.Sqrt(2f)));
