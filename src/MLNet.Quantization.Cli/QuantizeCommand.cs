@@ -24,7 +24,7 @@ internal static class QuantizeCommand
         var weightType = new Option<string>("--weight-type") { Description = "Weight element type.", DefaultValueFactory = _ => "int8" };
         weightType.AcceptOnlyFromAmong("int8", "uint8");
         var perChannel = new Option<bool>("--per-channel") { Description = "One scale per output channel (the default; --per-channel false for per-tensor).", DefaultValueFactory = _ => true };
-        var reduceRange = new Option<bool>("--reduce-range") { Description = "7-bit weights, for CPUs without VNNI." };
+        var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights (true/false). Default: automatic, true when this CPU is x86-64 without VNNI, where 8-bit products saturate." };
         var excludeNodes = new Option<string?>("--exclude-nodes") { Description = "Comma-separated node names to keep float." };
         var excludeOps = new Option<string?>("--exclude-op-types") { Description = "Comma-separated operator types to keep float." };
         var opTypes = new Option<string?>("--op-types") { Description = "Comma-separated operator types to quantize (default MatMul,Gemm,Gather,LSTM)." };

@@ -83,8 +83,11 @@ public static class OnnxQuantizer
             working.Proto.IrVersion = 4;
 
         var after = QuantizationReport.MeasureConstants(working.Proto);
+        var notes = new List<string>();
+        if (options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
+            notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
-        return new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors));
+        return new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes));
     }
 
     /// <summary>

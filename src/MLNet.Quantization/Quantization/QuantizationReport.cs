@@ -8,8 +8,9 @@ namespace MLNet.Quantization;
 /// <summary>What a quantization run did: node decisions, weight bytes by element type before and after, time taken.</summary>
 public sealed class QuantizationReport
 {
-    internal QuantizationReport(IReadOnlyList<NodeReport> nodes, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after, TimeSpan elapsed, IReadOnlyList<TensorReport>? tensors = null)
+    internal QuantizationReport(IReadOnlyList<NodeReport> nodes, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after, TimeSpan elapsed, IReadOnlyList<TensorReport>? tensors = null, IReadOnlyList<string>? notes = null)
     {
+        Notes = notes ?? Array.Empty<string>();
         Nodes = nodes;
         Tensors = tensors ?? Array.Empty<TensorReport>();
         BytesBefore = before;
@@ -29,6 +30,9 @@ public sealed class QuantizationReport
     /// <summary>Bytes of constant tensors by element type after quantization.</summary>
     public IReadOnlyDictionary<string, long> BytesAfter { get; }
 
+    /// <summary>Choices the run made on its own that change the result (e.g. 7-bit weights on a CPU without VNNI), one sentence each.</summary>
+    public IReadOnlyList<string> Notes { get; }
+
     /// <summary>Wall-clock time of the run.</summary>
     public TimeSpan Elapsed { get; }
 
@@ -44,6 +48,7 @@ public sealed class QuantizationReport
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Quantized {QuantizedNodeCount} of {Nodes.Count} candidate nodes in {Elapsed.TotalMilliseconds:F0} ms.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Weights: {FormatBytes(BytesBefore)} -> {FormatBytes(BytesAfter)} ({CompressionRatio:F2}x smaller).");
+        foreach (var note in Notes) text.AppendLine(CultureInfo.InvariantCulture, $"Note: {note}");
         if (Tensors.Count > 0)
             text.AppendLine(CultureInfo.InvariantCulture, $"Activations: {Tensors.Count} tensors quantized ({Tensors.Count(t => t.Source == "calibrated")} calibrated, the rest sharing a range).");
         foreach (var group in Nodes.Where(n => !n.Quantized).GroupBy(n => n.Detail))

@@ -105,9 +105,9 @@ internal sealed class StaticEmitContext : EmitContext
         int? channelAxis = options.PerChannel ? axis : null;
         return QuantizeWeight(
             weight,
-            $"static|{options.WeightType}|{symmetric}|{channelAxis}|{options.ReduceRange}",
+            $"static|{options.WeightType}|{symmetric}|{channelAxis}|{options.EffectiveReduceRange}",
             null,
-            (values, dims) => WeightQuantizer.Quantize(values, dims, options.WeightType, symmetric, options.ReduceRange, channelAxis),
+            (values, dims) => WeightQuantizer.Quantize(values, dims, options.WeightType, symmetric, options.EffectiveReduceRange, channelAxis),
             q => q.Axis is int a ? new[] { q.Dims[a] } : Array.Empty<long>());
     }
 

@@ -31,9 +31,9 @@ internal sealed class ConvQuantizer : IOperatorQuantizer
         var options = context.Options;
         var weights = context.QuantizeWeight(
             node.Input[1],
-            $"conv|uint8|{options.ReduceRange}",
+            $"conv|uint8|{options.EffectiveReduceRange}",
             null,
-            (values, dims) => WeightQuantizer.Quantize(values, dims, QuantizedType.UInt8, symmetric: false, options.ReduceRange, axis: null),
+            (values, dims) => WeightQuantizer.Quantize(values, dims, QuantizedType.UInt8, symmetric: false, options.EffectiveReduceRange, axis: null),
             _ => Array.Empty<long>());
         var stem = DynamicEmitContext.Sanitize(node.Name.Length > 0 ? node.Name : node.Output[0]);
         var (xq, xScale, xZero) = context.DynamicallyQuantize(node.Input[0]);

@@ -45,7 +45,7 @@ internal sealed class LstmQuantizer : IOperatorQuantizer
         var options = context.Options;
         return context.QuantizeWeight(
             name,
-            $"lstm|{options.PerChannel}|{options.ReduceRange}",
+            $"lstm|{options.PerChannel}|{options.EffectiveReduceRange}",
             (values, dims) => (WeightQuantizer.TransposeLastTwo(values, dims, out var t), t),
             (values, dims) => QuantizePerDirection(values, dims, options),
             q => options.PerChannel ? new[] { q.Dims[0], q.Dims[2] } : new[] { q.Dims[0] });
@@ -60,7 +60,7 @@ internal sealed class LstmQuantizer : IOperatorQuantizer
         for (int d = 0; d < directions; d++)
         {
             var slice = values.Slice(d * perDirection, perDirection);
-            var q = WeightQuantizer.Quantize(slice, new[] { dims[1], dims[2] }, QuantizedType.Int8, symmetric: true, options.ReduceRange, options.PerChannel ? 1 : null);
+            var q = WeightQuantizer.Quantize(slice, new[] { dims[1], dims[2] }, QuantizedType.Int8, symmetric: true, options.EffectiveReduceRange, options.PerChannel ? 1 : null);
             q.Data.CopyTo(data, d * perDirection);
             parameters.AddRange(q.Parameters);
         }

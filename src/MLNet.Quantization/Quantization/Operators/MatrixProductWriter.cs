@@ -18,9 +18,9 @@ internal static class MatrixProductWriter
         bool symmetric = options.WeightType == QuantizedType.Int8 && options.SymmetricWeights;
         var weights = context.QuantizeWeight(
             weight,
-            $"matmul|T{transposeWeight}|{options.WeightType}|{symmetric}|{options.PerChannel}|{options.ReduceRange}",
+            $"matmul|T{transposeWeight}|{options.WeightType}|{symmetric}|{options.PerChannel}|{options.EffectiveReduceRange}",
             transposeWeight ? (values, dims) => (WeightQuantizer.TransposeLastTwo(values, dims, out var t), t) : null,
-            (values, dims) => WeightQuantizer.Quantize(values, dims, options.WeightType, symmetric, options.ReduceRange, options.PerChannel ? 1 : null),
+            (values, dims) => WeightQuantizer.Quantize(values, dims, options.WeightType, symmetric, options.EffectiveReduceRange, options.PerChannel ? 1 : null),
             q => q.Axis is null ? Array.Empty<long>() : new[] { q.Dims[1] });
         long columns = weights.Tensor.Dims[1];
 
