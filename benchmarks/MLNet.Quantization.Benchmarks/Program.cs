@@ -3,11 +3,12 @@ using MLNet.Quantization.Benchmarks;
 
 // "generate DIR" writes the float BERT-shaped model and test inputs (for `mlnet-quantize compare`);
 // "memory MODEL" measures peak working set while quantizing; "calibration MODEL N" measures static calibration
-// memory and time with N samples; anything else runs BenchmarkDotNet.
+// memory and time with N samples; "exported DIR [qdq|qoperator]" quantizes and compares the exported-style models; anything else runs BenchmarkDotNet.
 return args.FirstOrDefault() switch
 {
     "generate" => Tasks.Generate(args.ElementAtOrDefault(1) ?? "artifacts/bert"),
     "memory" => Tasks.MeasureMemory(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx"),
+    "exported" => ExportedModelsTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/exported", args.ElementAtOrDefault(2) ?? "qdq"),
     "calibration" => CalibrationTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx", int.Parse(args.ElementAtOrDefault(2) ?? "100")),
     _ => RunBenchmarks(args),
 };

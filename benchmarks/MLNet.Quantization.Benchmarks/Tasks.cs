@@ -34,7 +34,7 @@ public static class Tasks
         return 0;
     }
 
-    private static void WriteSet(string set, IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> inputs)
+    internal static void WriteSet(string set, IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> inputs)
     {
         Directory.CreateDirectory(set);
         for (int i = 0; i < inputs.Count; i++)

@@ -15,15 +15,22 @@ public static class CliApp
     /// <summary>Exit code for bad usage (unknown option, missing argument).</summary>
     public const int BadUsage = 2;
 
+    /// <summary>Exit code after Ctrl+C (SIGINT): the run stopped and removed what it had started to write.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Exit code after SIGTERM: the run stopped and removed what it had started to write.</summary>
+    public const int Terminated = 143;
+
     /// <summary>Parses and runs a command line.</summary>
     /// <param name="args">The arguments.</param>
     /// <param name="output">Where results go.</param>
     /// <param name="error">Where errors go.</param>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <param name="cancellationToken">Cancels a running command, which then returns <see cref="Interrupted"/>.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var root = new RootCommand("mlnet-quantize: INT8 quantization of ONNX models for .NET and ML.NET.")
         {
-            QuantizeCommand.Create(output, error),
+            QuantizeCommand.Create(output, error, cancellationToken),
             InspectCommand.Create(output),
             CompareCommand.Create(output),
         };
@@ -37,6 +44,11 @@ public static class CliApp
         try
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("Cancelled; nothing was written.");
+            return Interrupted;
         }
         catch (UsageException e)
         {

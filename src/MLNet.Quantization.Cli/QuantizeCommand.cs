@@ -6,7 +6,7 @@ namespace MLNet.Quantization.Cli;
 /// <summary><c>quantize IN.onnx -o OUT.onnx [options]</c>.</summary>
 internal static class QuantizeCommand
 {
-    public static Command Create(TextWriter output, TextWriter errorOutput)
+    public static Command Create(TextWriter output, TextWriter errorOutput, CancellationToken cancellationToken)
     {
         var input = new Argument<FileInfo>("model") { Description = "The float ONNX model to quantize." };
         var outputPath = new Option<FileInfo>("--output", "-o") { Description = "Where to write the quantized model.", Required = true };
@@ -32,12 +32,13 @@ internal static class QuantizeCommand
         var matmulForm = new Option<string>("--matmul-form") { Description = "fused (DynamicQuantizeMatMul) or chain (MatMulInteger, standard ONNX).", DefaultValueFactory = _ => "fused" };
         matmulForm.AcceptOnlyFromAmong("fused", "chain");
         var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay float.", DefaultValueFactory = _ => new QuantizationOptions().MinimumWeightElements };
+        var latencyGuard = new Option<bool>("--latency-guard") { Description = "Static mode: measure against float and hand integer regions that do not pay back to float (--latency-guard false to keep every region).", DefaultValueFactory = _ => true };
         var externalData = new Option<bool>("--external-data") { Description = "Write weights to OUT.onnx.data next to the model." };
 
         var command = new Command("quantize", "Quantize an ONNX model to INT8.")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
-            calibrationData, calibrationMethod, percentile, format, activationType, maxSamples,
+            calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
         };
         command.SetAction(parse =>
         {
@@ -60,6 +61,7 @@ internal static class QuantizeCommand
                 QuantizeConv = parse.GetValue(quantizeConv),
                 MatMulForm = parse.GetValue(matmulForm) == "chain" ? DynamicMatMulForm.OperatorChain : DynamicMatMulForm.Fused,
                 MinimumWeightElements = parse.GetValue(minElements),
+                LatencyGuard = parse.GetValue(latencyGuard),
             };
             var source = parse.GetValue(input)!;
             var destination = parse.GetValue(outputPath)!;
@@ -72,7 +74,7 @@ internal static class QuantizeCommand
             var report = OnnxQuantizer.QuantizeFile(source.FullName, destination.FullName, options,
                 parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto,
                 new StageProgress(errorOutput),
-                calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName));
+                calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName), cancellationToken);
             output.Write(report.ToString());
             foreach (var tensor in report.Tensors)
                 output.WriteLine($"  {tensor.Tensor}: range [{tensor.Min:G5}, {tensor.Max:G5}] scale {tensor.Scale:G5} zero point {tensor.ZeroPoint} ({tensor.Source})");

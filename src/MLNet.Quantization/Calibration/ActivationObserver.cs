@@ -13,7 +13,15 @@ namespace MLNet.Quantization.Calibration;
 internal static class ActivationObserver
 {
     /// <summary>The range of each tensor in <paramref name="tensors"/> over the calibration samples.</summary>
-    public static Dictionary<string, TensorRange> Observe(OnnxModel model, IReadOnlyCollection<string> tensors, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress)
+    /// <param name="model">The float model.</param>
+    /// <param name="tensors">The tensors to observe.</param>
+    /// <param name="data">The calibration samples.</param>
+    /// <param name="options">Calibration method, sample limit.</param>
+    /// <param name="progress">Receives one report per sample.</param>
+    /// <param name="elementCounts">When given, receives each tensor's element count on the first sample.</param>
+    /// <param name="cancellationToken">Checked before each sample.</param>
+    public static Dictionary<string, TensorRange> Observe(OnnxModel model, IReadOnlyCollection<string> tensors, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress,
+        Dictionary<string, long>? elementCounts = null, CancellationToken cancellationToken = default)
     {
         var inputNames = model.Graph.Input.Select(i => i.Name).Where(n => !model.Graph.Initializer.Any(t => t.Name == n)).ToList();
         var fromInputs = tensors.Where(inputNames.Contains).ToList();
@@ -26,10 +34,15 @@ internal static class ActivationObserver
         foreach (var sample in data.Read(inputNames))
         {
             if (samples == options.MaxCalibrationSamples) break;
+            cancellationToken.ThrowIfCancellationRequested();
             samples++;
             CheckInputs(sample, samples, inputNames);
             foreach (var tensor in fromInputs)
-                Fold(collectors[tensor], tensor, sample.First(v => v.Name == tensor).AsTensor<float>(), samples);
+            {
+                var values = sample.First(v => v.Name == tensor).AsTensor<float>();
+                if (elementCounts is not null) elementCounts.TryAdd(tensor, values.Length);
+                Fold(collectors[tensor], tensor, values, samples);
+            }
             if (fromOutputs.Count == 0) continue;
             IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results;
             try
@@ -42,7 +55,12 @@ internal static class ActivationObserver
             }
             using (results)
             {
-                foreach (var result in results) Fold(collectors[result.Name], result.Name, result.AsTensor<float>(), samples);
+                foreach (var result in results)
+                {
+                    var values = result.AsTensor<float>();
+                    if (elementCounts is not null) elementCounts.TryAdd(result.Name, values.Length);
+                    Fold(collectors[result.Name], result.Name, values, samples);
+                }
             }
             progress?.Report(new QuantizationProgress("Calibrating", samples, options.MaxCalibrationSamples));
         }

@@ -53,7 +53,18 @@ public static class OnnxModelFile
     /// <param name="model">The model to save; it is not modified.</param>
     /// <param name="path">Destination .onnx path.</param>
     /// <param name="externalData">Where tensor data goes.</param>
-    public static void Save(OnnxModel model, string path, ExternalDataMode externalData = ExternalDataMode.Auto)
+    public static void Save(OnnxModel model, string path, ExternalDataMode externalData = ExternalDataMode.Auto) =>
+        Save(model, path, externalData, verify: false, CancellationToken.None);
+
+    /// <summary>The data file written next to <paramref name="modelPath"/> when a model is saved with external data.</summary>
+    internal static string DataPathFor(string modelPath) => Path.GetFullPath(modelPath) + ".data";
+
+    /// <summary>
+    /// Saves into a staging folder next to <paramref name="path"/>, optionally checks that ONNX Runtime loads the
+    /// staged model, then moves the data file and the model into place. On any error or cancellation nothing is
+    /// left behind. Leftovers of an earlier killed run for the same path are removed first.
+    /// </summary>
+    internal static void Save(OnnxModel model, string path, ExternalDataMode externalData, bool verify, CancellationToken cancellationToken)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         if (path is null) throw new ArgumentNullException(nameof(path));
@@ -61,29 +72,34 @@ public static class OnnxModelFile
         bool external = externalData == ExternalDataMode.Always || (externalData == ExternalDataMode.Auto && dataBytes > InlineLimitBytes);
         if (!external && dataBytes > InlineLimitBytes)
             throw new InvalidOperationException($"The model holds {dataBytes / (1 << 20)} MiB of tensor data, more than one ONNX file can hold (2 GiB). Save it with external data.");
-        if (!external)
-        {
-            var inline = WithInlineData(model);
-            AtomicFile.Write(path, stream => inline.WriteTo(stream));
-            return;
-        }
-        var dataFileName = Path.GetFileName(path) + ".data";
-        var dataPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, dataFileName);
-        var tempData = AtomicFile.TemporaryPathFor(dataPath);
+        AtomicFile.RemoveLeftovers(path);
+        var staging = AtomicFile.CreateStagingFolder(path);
         try
         {
-            ModelProto withReferences;
-            using (var dataStream = new FileStream(tempData, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            var fileName = Path.GetFileName(path);
+            var stagedModel = Path.Combine(staging, fileName);
+            var stagedData = Path.Combine(staging, fileName + ".data");
+            if (external)
             {
-                withReferences = WithExternalData(model, dataStream, dataFileName);
-                dataStream.Flush(flushToDisk: true);
+                ModelProto withReferences = null!;
+                AtomicFile.WriteFile(stagedData, stream => withReferences = WithExternalData(model, stream, fileName + ".data"));
+                cancellationToken.ThrowIfCancellationRequested();
+                AtomicFile.WriteFile(stagedModel, stream => withReferences.WriteTo(stream));
             }
-            File.Move(tempData, dataPath, overwrite: true);
-            AtomicFile.Write(path, stream => withReferences.WriteTo(stream));
+            else
+            {
+                var inline = WithInlineData(model);
+                AtomicFile.WriteFile(stagedModel, stream => inline.WriteTo(stream));
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            if (verify) ModelVerifier.VerifyOutput(stagedModel);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (external) File.Move(stagedData, DataPathFor(path), overwrite: true);
+            File.Move(stagedModel, path, overwrite: true);
         }
         finally
         {
-            if (File.Exists(tempData)) File.Delete(tempData);
+            AtomicFile.DeleteFolder(staging);
         }
     }
 

@@ -37,40 +37,50 @@ public static class OnnxQuantizer
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
-    public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null) =>
-        Quantize(OnnxModelFile.Load(modelPath), options, calibrationData, progress);
+    /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
+    public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(OnnxModelFile.Load(modelPath), modelPath, options, calibrationData, progress, cancellationToken);
 
     /// <summary>Quantizes a serialized model; static mode calibrates on <paramref name="calibrationData"/>.</summary>
     /// <param name="modelBytes">The float model's bytes.</param>
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
-    public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null) =>
-        Quantize(OnnxModelFile.Load(modelBytes), options, calibrationData, progress);
+    /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
+    public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(OnnxModelFile.Load(modelBytes), null, options, calibrationData, progress, cancellationToken);
 
     /// <summary>Quantizes a loaded model, which is left unchanged; static mode calibrates on <paramref name="calibrationData"/>.</summary>
     /// <param name="model">The float model.</param>
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
-    public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null)
+    /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
+    public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(model ?? throw new ArgumentNullException(nameof(model)), null, options, calibrationData, progress, cancellationToken);
+
+    private static QuantizationResult Run(OnnxModel model, string? sourcePath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
-        if (model is null) throw new ArgumentNullException(nameof(model));
         options ??= new QuantizationOptions();
         options.Validate();
         if (options.Mode == QuantizationMode.Static && calibrationData is null)
             throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
         var stopwatch = Stopwatch.StartNew();
+        ModelVerifier.VerifyInput(model, sourcePath);
+        cancellationToken.ThrowIfCancellationRequested();
         var before = QuantizationReport.MeasureConstants(model.Proto);
 
         var working = new OnnxModel(model.Proto.Clone(), model.BaseDirectory);
         var graph = new GraphEditor(working);
+        Preparation.LegacyOpsetUpgrade.To9(graph);
         IReadOnlyList<NodeReport> nodes;
+        var notes = new List<string>();
         IReadOnlyList<TensorReport>? tensors = null;
         if (options.Mode == QuantizationMode.Static)
         {
-            (var nodeReports, var tensorReports) = StaticQuantizer.Run(graph, options, calibrationData!, progress);
+            (var nodeReports, var tensorReports, var staticNotes) = StaticQuantizer.Run(graph, options, calibrationData!, progress, cancellationToken);
             (nodes, tensors) = (nodeReports, tensorReports);
+            notes.AddRange(staticNotes);
         }
         else
         {
@@ -83,7 +93,6 @@ public static class OnnxQuantizer
             working.Proto.IrVersion = 4;
 
         var after = QuantizationReport.MeasureConstants(working.Proto);
-        var notes = new List<string>();
         if (options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
             notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
@@ -99,14 +108,20 @@ public static class OnnxQuantizer
     /// <param name="externalData">Where the output's tensor data goes.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
-    public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null, CalibrationData? calibrationData = null)
+    /// <param name="cancellationToken">Stops the run; nothing is written once it is cancelled (<see cref="OperationCanceledException"/>).</param>
+    /// <remarks>
+    /// Refused before anything is written: an output path (or its <c>.data</c> file) that is the input model or one of
+    /// its external data files, also through a symbolic or hard link. The written model is loaded in ONNX Runtime
+    /// before it is moved into place.
+    /// </remarks>
+    public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null, CalibrationData? calibrationData = null, CancellationToken cancellationToken = default)
     {
         if (inputPath is null) throw new ArgumentNullException(nameof(inputPath));
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
-        if (string.Equals(Path.GetFullPath(inputPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
-            throw new ArgumentException("The output path is the input model's path; choose another so the float model is kept.", nameof(outputPath));
-        var result = Quantize(inputPath, options, calibrationData, progress);
-        result.Save(outputPath, externalData);
+        var input = OnnxModelFile.Load(inputPath);
+        OutputPathGuard.Check(inputPath, input, outputPath);
+        var result = Run(input, inputPath, options, calibrationData, progress, cancellationToken);
+        result.Save(outputPath, externalData, cancellationToken);
         return result.Report;
     }
 }

@@ -52,6 +52,14 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool QuantizeActivationMatMuls { get; init; }
 
+    /// <summary>
+    /// Static mode: measure the quantized model against the float model in ONNX Runtime (one thread, interleaved
+    /// runs, median, on the first calibration sample) and hand integer regions that do not pay back to float, least
+    /// compute per converted element first, until the model is not slower than float. Default: true. Turn off only
+    /// when the model will run on other hardware than the machine quantizing it.
+    /// </summary>
+    public bool LatencyGuard { get; init; } = true;
+
     /// <summary>Static mode: at most this many calibration rows (samples) are read. Default: 300.</summary>
     public int MaxCalibrationSamples { get; init; } = 300;
 

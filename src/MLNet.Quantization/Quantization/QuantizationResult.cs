@@ -20,8 +20,13 @@ public sealed class QuantizationResult
     /// <summary>The quantized model serialized to bytes.</summary>
     public byte[] ToBytes() => OnnxModelFile.ToBytes(Model);
 
-    /// <summary>Saves the quantized model atomically (no partial file is ever left behind).</summary>
+    /// <summary>
+    /// Saves the quantized model atomically: it is written next to <paramref name="path"/> under a hidden name,
+    /// loaded in ONNX Runtime, then moved into place; on any error or cancellation no file is left behind.
+    /// </summary>
     /// <param name="path">Destination .onnx path.</param>
     /// <param name="externalData">Where tensor data goes.</param>
-    public void Save(string path, ExternalDataMode externalData = ExternalDataMode.Auto) => OnnxModelFile.Save(Model, path, externalData);
+    /// <param name="cancellationToken">Stops the save before the files are moved into place.</param>
+    public void Save(string path, ExternalDataMode externalData = ExternalDataMode.Auto, CancellationToken cancellationToken = default) =>
+        OnnxModelFile.Save(Model, path, externalData, verify: true, cancellationToken);
 }

@@ -20,6 +20,9 @@ internal sealed class StaticNodePlan
     /// <summary>The node's name for reports.</summary>
     public string DisplayName { get; }
 
+    /// <summary>The node's position in the graph it was planned on (stable across copies of that graph).</summary>
+    public int GraphIndex { get; init; }
+
     /// <summary>The node's role.</summary>
     public StaticOperatorKind Kind { get; }
 

@@ -13,8 +13,15 @@ namespace MLNet.Quantization.Planning;
 /// </summary>
 internal static class StaticPlanner
 {
+    /// <summary>Why a node the latency guard handed back stays float.</summary>
+    public const string LatencyGuardReason = "returned to float by the latency guard: its integer region made the model slower than float in ONNX Runtime";
+
     /// <summary>Plans a graph; <paramref name="floatTensors"/> names the run-time values known to be float32.</summary>
-    public static StaticPlan Plan(GraphEditor graph, QuantizationOptions options, IReadOnlySet<string> floatTensors)
+    /// <param name="graph">The prepared graph.</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="floatTensors">Run-time values known to be float32.</param>
+    /// <param name="keepFloat">Indexes of nodes (in graph order) that must stay float, e.g. regions the latency guard handed back.</param>
+    public static StaticPlan Plan(GraphEditor graph, QuantizationOptions options, IReadOnlySet<string> floatTensors, IReadOnlySet<int>? keepFloat = null)
     {
         var plan = new StaticPlan();
         var candidates = new Dictionary<NodeProto, StaticNodePlan>(ReferenceEqualityComparer.Instance);
@@ -32,9 +39,10 @@ internal static class StaticPlanner
             if (StaticOperators.KindOf(node, graph) is not { } kind) continue;
             var name = node.Name.Length > 0 ? node.Name : $"{node.OpType}#{index}";
             order.Add((node, name));
-            var entry = new StaticNodePlan(node, name, kind);
+            var entry = new StaticNodePlan(node, name, kind) { GraphIndex = index };
             string? reason =
-                !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
+                keepFloat?.Contains(index) == true ? LatencyGuardReason
+                : !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
                 : exclude.Contains(node.Name) ? "excluded by name"
                 : include.Count > 0 && !include.Contains(node.Name) ? "not in the list of nodes to quantize"
                 : normalization.Contains(node) ? "part of a normalization (mean/variance) subgraph, which stays float to keep accuracy"

@@ -7,7 +7,8 @@ namespace MLNet.Quantization.Preparation;
 /// Converts a default-domain opset 9 model to opset 10, which static quantization needs (QuantizeLinear, QLinearConv
 /// and QLinearMatMul start at 10; ONNX Runtime fuses Q/DQ into them without checking the opset). Of the operators
 /// that gained a version at 10, only Slice (starts/ends/axes moved from attributes to inputs), TopK (k moved to an
-/// input) and Dropout (mask output type) change meaning; Slice and TopK are rewritten, a Dropout whose mask is read
+/// input), Upsample (deprecated; Resize-10 takes the same inputs with the same meaning) and Dropout (mask output
+/// type) change; Slice, TopK and Upsample are rewritten, a Dropout whose mask is read
 /// is refused. Every other operator means the same at 10.
 /// </summary>
 internal static class OpsetUpgrade
@@ -18,13 +19,14 @@ internal static class OpsetUpgrade
         long opset = graph.OpsetVersion("") ?? 1;
         if (opset >= 10) return false;
         if (opset < 9)
-            throw new InvalidOperationException($"Static quantization needs opset 9 or later; this model imports opset {opset}. Re-export it at a newer opset.");
+            throw new InvalidOperationException($"Static quantization needs opset 9 or later; this model imports opset {opset} (LegacyOpsetUpgrade converts 7 and 8 first).");
         foreach (var node in graph.Graph.Node.Where(n => n.Domain.Length == 0 || n.Domain == "ai.onnx").ToList())
         {
             switch (node.OpType)
             {
                 case "Slice": MoveToInputs(graph, node, new[] { "starts", "ends", "axes" }); break;
                 case "TopK": MoveToInputs(graph, node, new[] { "k" }); break;
+                case "Upsample": node.OpType = "Resize"; break;
                 case "Dropout" when node.Output.Count > 1 && node.Output[1].Length > 0 && graph.Consumers(node.Output[1]).Count > 0:
                     throw new InvalidOperationException($"Dropout '{node.Name}' has its mask read; its type changes at opset 10, so this opset 9 model cannot be converted for static quantization.");
             }

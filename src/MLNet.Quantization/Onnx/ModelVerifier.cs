@@ -1,0 +1,49 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace MLNet.Quantization.Onnx;
+
+/// <summary>ONNX Runtime is the judge of a model: the input must load before work starts, the output before it is kept.</summary>
+internal static class ModelVerifier
+{
+    /// <summary>Throws <see cref="OnnxFormatException"/> with ONNX Runtime's message when the input model does not load.</summary>
+    /// <param name="model">The parsed input.</param>
+    /// <param name="path">The file it came from (used for models with external data); null for models from memory.</param>
+    public static void VerifyInput(OnnxModel model, string? path)
+    {
+        bool external = model.Graph.Initializer.Any(ExternalDataReference.IsExternal);
+        if (external && path is null && model.BaseDirectory is null) return;
+        if (!external || path is null)
+        {
+            if (OnnxModelFile.EstimateTensorBytes(model.Proto) > OnnxModelFile.InlineLimitBytes) return;
+        }
+        try
+        {
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+            using var session = path is not null ? new InferenceSession(path, options) : new InferenceSession(OnnxModelFile.ToBytes(model), options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new OnnxFormatException($"The input model is not valid: {Clean(e.Message)} Fix or re-export the model; ONNX Runtime must be able to load it before it can be quantized.", e);
+        }
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> when the written model at <paramref name="path"/> does not load with every optimization on.</summary>
+    public static void VerifyOutput(string path)
+    {
+        try
+        {
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
+            using var session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidOperationException($"Internal error: the quantized model does not load in ONNX Runtime ({Clean(e.Message)}); nothing was written. Exclude the node it names (--exclude-nodes) and please report the model.", e);
+        }
+    }
+
+    private static string Clean(string message)
+    {
+        var text = message.Trim();
+        return text.EndsWith('.') ? text : text + ".";
+    }
+}
