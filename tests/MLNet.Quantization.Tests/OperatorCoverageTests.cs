@@ -48,6 +48,7 @@ public class OperatorCoverageTests
             Format = format,
             MinimumWeightElements = 0,
             OpTypesToQuantize = QuantizationOptions.SupportedStaticOpTypes,
+            LatencyGuard = false,
         };
         var calibration = CalibrationData.FromInputs(Enumerable.Range(0, 32).Select(i =>
             (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(Metrics.RandomFloats(256, 700 + i), new[] { 1, 4, 8, 8 })) }));

@@ -15,7 +15,7 @@ public class StaticQuantizationTests
         new() { ["image"] = (StaticSamples.Images(batch, size, seed), new[] { batch, 3, size, size }) };
 
     private static QuantizationOptions Static(QuantizationFormat format = QuantizationFormat.Qdq, CalibrationMethod method = CalibrationMethod.MinMax) =>
-        new() { Mode = QuantizationMode.Static, Format = format, CalibrationMethod = method, MinimumWeightElements = 0 };
+        new() { Mode = QuantizationMode.Static, Format = format, CalibrationMethod = method, MinimumWeightElements = 0, LatencyGuard = false };
 
     private static QuantizationResult QuantizeCnn(OnnxModel model, QuantizationOptions options, int size = 16) =>
         OnnxQuantizer.Quantize(model, options, StaticSamples.ImageCalibration(64, size, 1000));

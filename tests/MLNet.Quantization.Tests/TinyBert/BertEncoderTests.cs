@@ -84,7 +84,7 @@ public class BertEncoderTests
                 NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(types, dims)),
             };
         }));
-        var statically = OnnxQuantizer.Quantize(model, options with { Mode = QuantizationMode.Static }, calibration);
+        var statically = OnnxQuantizer.Quantize(model, options with { Mode = QuantizationMode.Static, LatencyGuard = false }, calibration);
 
         Assert.True(Metrics.Cosine(reference, Run(dynamic.Model, inputs)["last_hidden_state"]) >= 0.99);
         Assert.True(Metrics.Cosine(reference, Run(statically.Model, inputs)["last_hidden_state"]) >= 0.99);
