@@ -28,11 +28,12 @@ public static class CliApp
     /// <param name="cancellationToken">Cancels a running command, which then returns <see cref="Interrupted"/>.</param>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("mlnet-quantize: INT8 quantization of ONNX models for .NET and ML.NET.")
+        var root = new RootCommand("mlnet-quantize: INT8 quantization of ONNX models for .NET and ML.NET: quantize, inspect, compare, debug.")
         {
             QuantizeCommand.Create(output, error, cancellationToken),
             InspectCommand.Create(output),
             CompareCommand.Create(output),
+            DebugCommand.Create(output, cancellationToken),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

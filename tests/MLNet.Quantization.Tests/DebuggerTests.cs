@@ -1,0 +1,78 @@
+using Microsoft.ML.OnnxRuntime;
+using MLNet.Quantization.Cli;
+using MLNet.Quantization.ModelZoo;
+using MLNet.Quantization.Onnx;
+
+namespace MLNet.Quantization.Tests;
+
+/// <summary>The per-layer debugger against an independent computation: ONNX Runtime running both models' outputs.</summary>
+public class DebuggerTests
+{
+    private static readonly ExportedModel Crnn = ExportedModel.All.Single(m => m.Name == "crnn");
+
+    private static CalibrationData Samples(int first, int count) =>
+        CalibrationData.FromInputs(Enumerable.Range(first, count).Select(i => (IReadOnlyList<NamedOnnxValue>)Crnn.Inputs(1, i)));
+
+    [Theory]
+    [InlineData(QuantizationFormat.Qdq)]
+    [InlineData(QuantizationFormat.QOperator)]
+    public void The_output_tensor_error_equals_the_error_measured_on_the_model_outputs(QuantizationFormat format)
+    {
+        var floatModel = Crnn.Build();
+        var quantized = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, Format = format, LatencyGuard = false }, Samples(100, 16)).Model;
+
+        var report = QuantizationDebugger.Compare(floatModel, quantized, Samples(5000, 4));
+
+        Assert.Equal(4, report.Samples);
+        Assert.True(report.Tensors.Count >= 10, $"{report.Tensors.Count} tensors matched");
+        var expected = new List<float>();
+        var actual = new List<float>();
+        for (int i = 5000; i < 5004; i++)
+        {
+            expected.AddRange(Run(floatModel, Crnn.Inputs(1, i)));
+            actual.AddRange(Run(quantized, Crnn.Inputs(1, i)));
+        }
+        var output = report.Tensors.Single(t => t.FloatTensor == "probabilities");
+        Assert.Equal(Metrics.Cosine(expected.ToArray(), actual.ToArray()), output.Cosine, 6);
+        Assert.Equal(expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max(), output.MaxAbsError, 5);
+        Assert.True(output.SqnrDb is > 10 and < 80, $"SQNR {output.SqnrDb}");
+        if (format == QuantizationFormat.Qdq)
+        {
+            var conv = report.Tensors.First(t => t.Producer is "BatchNormalization" or "Conv");
+            Assert.Equal(conv.FloatTensor + "_dequantized", conv.QuantizedTensor);
+        }
+        Assert.Equal(report.Tensors.Min(t => t.SqnrDb), report.Ranked[0].SqnrDb);
+    }
+
+    [Fact]
+    public void A_model_compared_with_itself_is_exact_everywhere()
+    {
+        var floatModel = Crnn.Build();
+        var report = QuantizationDebugger.Compare(floatModel, floatModel, Samples(1, 2));
+        Assert.All(report.Tensors, t => Assert.True(double.IsPositiveInfinity(t.SqnrDb) && t.MaxAbsError == 0, t.FloatTensor));
+        Assert.Empty(report.Unmatched);
+    }
+
+    [Fact]
+    public void The_cli_prints_a_ranked_table_and_writes_json_and_a_png_chart()
+    {
+        using var folder = new TempFolder();
+        OnnxModelFile.Save(Crnn.Build(), folder.File("f.onnx"));
+        for (int i = 0; i < 12; i++) TestData.WriteSet(folder.File($"data/test_data_set_{i}"), Crnn.Inputs(1, 300 + i));
+        var output = new StringWriter();
+        Assert.Equal(0, CliApp.Run(new[] { "quantize", folder.File("f.onnx"), "-o", folder.File("q.onnx"), "--mode", "static", "--calibration-data", folder.File("data"), "--latency-guard", "false" }, new StringWriter(), new StringWriter()));
+        Assert.Equal(0, CliApp.Run(new[] { "debug", folder.File("f.onnx"), folder.File("q.onnx"), "--data", folder.File("data"), "--top", "5" }, output, new StringWriter()));
+
+        Assert.Contains("SQNR dB", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("compared over 12 samples", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("\"SqnrDb\"", File.ReadAllText(folder.File("q.debug.json")), StringComparison.Ordinal);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(folder.File("q.debug.png")).Take(4));
+    }
+
+    private static float[] Run(OnnxModel model, List<NamedOnnxValue> inputs)
+    {
+        using var session = new InferenceSession(OnnxModelFile.ToBytes(model));
+        using var results = session.Run(inputs);
+        return results[0].AsTensor<float>().ToArray();
+    }
+}
