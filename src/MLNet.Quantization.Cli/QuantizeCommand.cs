@@ -33,12 +33,20 @@ internal static class QuantizeCommand
         matmulForm.AcceptOnlyFromAmong("fused", "chain");
         var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay float.", DefaultValueFactory = _ => new QuantizationOptions().MinimumWeightElements };
         var latencyGuard = new Option<bool>("--latency-guard") { Description = "Static mode: measure against float and hand integer regions that do not pay back to float (--latency-guard false to keep every region).", DefaultValueFactory = _ => true };
+        var tune = new Option<bool>("--tune") { Description = "Static mode: search for the plan with the most nodes quantized that meets --min-agreement / --min-cosine on --evaluation-data." };
+        var evaluationData = new Option<DirectoryInfo?>("--evaluation-data") { Description = "With --tune: inputs the candidates are judged on (test-data layout), kept apart from the calibration data." };
+        var minAgreement = new Option<double?>("--min-agreement") { Description = "With --tune: least share of output positions whose argmax matches float (e.g. 0.99)." };
+        var minCosine = new Option<double?>("--min-cosine") { Description = "With --tune: least output cosine with float (e.g. 0.995)." };
+        var maxTrials = new Option<int>("--max-trials") { Description = "With --tune: most candidates built and judged.", DefaultValueFactory = _ => new TuningOptions().MaxTrials };
+        var timeBudget = new Option<double>("--time-budget") { Description = "With --tune: seconds after which no new trial starts.", DefaultValueFactory = _ => new TuningOptions().TimeBudget.TotalSeconds };
+        var writeBest = new Option<bool>("--write-best") { Description = "With --tune: write the best trial even when it misses the target (exit code stays 1)." };
         var externalData = new Option<bool>("--external-data") { Description = "Write weights to OUT.onnx.data next to the model." };
 
         var command = new Command("quantize", "Quantize an ONNX model to INT8.")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
             calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
+            tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +70,7 @@ internal static class QuantizeCommand
                 MatMulForm = parse.GetValue(matmulForm) == "chain" ? DynamicMatMulForm.OperatorChain : DynamicMatMulForm.Fused,
                 MinimumWeightElements = parse.GetValue(minElements),
                 LatencyGuard = parse.GetValue(latencyGuard),
+                Tuning = TuningFrom(parse, tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget),
             };
             var source = parse.GetValue(input)!;
             var destination = parse.GetValue(outputPath)!;
@@ -71,10 +80,28 @@ internal static class QuantizeCommand
                 throw new UsageException("--mode static needs --calibration-data DIR (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
             if (options.Mode == QuantizationMode.Dynamic && calibration is not null)
                 throw new UsageException("--calibration-data is used only with --mode static.");
-            var report = OnnxQuantizer.QuantizeFile(source.FullName, destination.FullName, options,
-                parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto,
-                new StageProgress(errorOutput),
-                calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName), cancellationToken);
+            var dataMode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;
+            QuantizationReport report;
+            try
+            {
+                report = OnnxQuantizer.QuantizeFile(source.FullName, destination.FullName, options, dataMode, new StageProgress(errorOutput),
+                    calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName), cancellationToken);
+            }
+            catch (TuningTargetException missed)
+            {
+                errorOutput.WriteLine($"error: {missed.Message}");
+                var written = TuningReportWriter.Write(missed.Trials, missed.BestResult.Report.Notes, destination.FullName + ".tuning");
+                errorOutput.WriteLine($"Trials: {string.Join(", ", written)}.");
+                if (parse.GetValue(writeBest))
+                {
+                    missed.BestResult.Save(destination.FullName, dataMode, cancellationToken);
+                    errorOutput.WriteLine($"Wrote the best trial to {destination.FullName} (--write-best); it does not meet the target.");
+                }
+                else errorOutput.WriteLine("Nothing was written (--write-best writes the best trial anyway).");
+                return CliApp.Failure;
+            }
+            if (report.Trials.Count > 0 && options.Tuning is not null)
+                output.WriteLine($"Trials: {string.Join(", ", TuningReportWriter.Write(report.Trials, report.Notes, destination.FullName + ".tuning"))}.");
             output.Write(report.ToString());
             foreach (var tensor in report.Tensors)
                 output.WriteLine($"  {tensor.Tensor}: range [{tensor.Min:G5}, {tensor.Max:G5}] scale {tensor.Scale:G5} zero point {tensor.ZeroPoint} ({tensor.Source})");
@@ -82,6 +109,27 @@ internal static class QuantizeCommand
             return CliApp.Success;
         });
         return command;
+    }
+
+    private static TuningOptions? TuningFrom(ParseResult parse, Option<bool> tune, Option<DirectoryInfo?> evaluationData, Option<double?> minAgreement, Option<double?> minCosine, Option<int> maxTrials, Option<double> timeBudget)
+    {
+        if (!parse.GetValue(tune))
+        {
+            if (parse.GetValue(evaluationData) is not null || parse.GetValue(minAgreement) is not null || parse.GetValue(minCosine) is not null)
+                throw new UsageException("--evaluation-data, --min-agreement and --min-cosine are used only with --tune.");
+            return null;
+        }
+        var folder = parse.GetValue(evaluationData) ?? throw new UsageException("--tune needs --evaluation-data DIR (inputs kept apart from the calibration data).");
+        if (parse.GetValue(minAgreement) is null && parse.GetValue(minCosine) is null)
+            throw new UsageException("--tune needs a target: --min-agreement (e.g. 0.99) or --min-cosine (e.g. 0.995).");
+        return new TuningOptions
+        {
+            EvaluationData = CalibrationData.FromTestDataFolder(folder.FullName),
+            MinAgreement = parse.GetValue(minAgreement),
+            MinCosine = parse.GetValue(minCosine),
+            MaxTrials = parse.GetValue(maxTrials),
+            TimeBudget = TimeSpan.FromSeconds(parse.GetValue(timeBudget)),
+        };
     }
 
     private static string[] SplitList(string? value) =>

@@ -18,6 +18,11 @@ internal sealed class StageProgress : IProgress<QuantizationProgress>
             _writer.WriteLine($"Calibrated on {value.Completed} samples.");
             return;
         }
+        if (value.Stage.StartsWith("Tuning", StringComparison.Ordinal))
+        {
+            _writer.WriteLine($"[{value.Completed}/{value.Total}] {value.Stage}");
+            return;
+        }
         if (value.Stage != "Calibrating") return;
         int tenth = value.Total == 0 ? 10 : value.Completed * 10 / value.Total;
         if (value.Stage == _stage && tenth == _lastTenth) return;

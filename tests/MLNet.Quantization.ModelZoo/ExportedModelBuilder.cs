@@ -60,7 +60,7 @@ public sealed class ExportedModelBuilder
         // [batch, 96, 1, 12] -> sequence [batch, 12, 96]
         x = m._b.Node("Transpose", new[] { m._b.Node("Squeeze", new[] { x }, null, NodeAttributes.Ints("axes", 2)) }, null, NodeAttributes.Ints("perm", 0, 2, 1));
         x = m._b.Node("Relu", new[] { m._b.Node("Add", new[] { m._b.Node("MatMul", new[] { x, m.Weight(new long[] { 96, 128 }, 96) }), m.Weight(new long[] { 128 }, 1, 0.05f) }) });
-        x = m._b.Node("Add", new[] { m._b.Node("MatMul", new[] { x, m.Weight(new long[] { 128, 37 }, 128) }), m.Weight(new long[] { 37 }, 1, 0.05f) });
+        x = m._b.Node("Add", new[] { m._b.Node("MatMul", new[] { x, m.Weight(new long[] { 128, 37 }, 128, 0.6f) }), m.Weight(new long[] { 37 }, 1, 0.05f) });
         m._b.Node("Softmax", new[] { x }, "probabilities", NodeAttributes.Int("axis", 2));
         m._b.Output("probabilities", DataType.Float, "batch", 12L, 37L);
         return m._b.Build(irVersion: 6);

@@ -20,12 +20,12 @@ public class ExportedModelTests
     }
 
     [Theory]
-    [InlineData("mobilenetv3", QuantizationFormat.Qdq)]
-    [InlineData("crnn", QuantizationFormat.Qdq)]
-    [InlineData("detector", QuantizationFormat.QOperator)]
-    [InlineData("cntk-opset8", QuantizationFormat.Qdq)]
-    [InlineData("cntk-opset8", QuantizationFormat.QOperator)]
-    public void Static_int8_of_exported_style_models_loads_and_matches_float_on_held_out_inputs(string name, QuantizationFormat format)
+    [InlineData("mobilenetv3", QuantizationFormat.Qdq, 0.999)]
+    [InlineData("crnn", QuantizationFormat.Qdq, 0.99)]
+    [InlineData("detector", QuantizationFormat.QOperator, 0.999)]
+    [InlineData("cntk-opset8", QuantizationFormat.Qdq, 0.999)]
+    [InlineData("cntk-opset8", QuantizationFormat.QOperator, 0.999)]
+    public void Static_int8_of_exported_style_models_loads_and_matches_float_on_held_out_inputs(string name, QuantizationFormat format, double minCosine)
     {
         var model = ExportedModel.All.Single(m => m.Name == name);
         var floatModel = model.Build();
@@ -35,7 +35,7 @@ public class ExportedModelTests
         Assert.True(result.Report.QuantizedNodeCount > 0, result.Report.ToString());
         var held = model.Inputs(1, 7000);
         double cosine = Metrics.Cosine(Run(floatBytes, held), Run(result.ToBytes(), held));
-        Assert.True(cosine >= 0.995, $"{name}: cosine {cosine:F5}\n{result.Report}");
+        Assert.True(cosine >= minCosine, $"{name}: cosine {cosine:F5}\n{result.Report}");
     }
 
     [Fact]

@@ -75,12 +75,18 @@ public static class OnnxQuantizer
         Preparation.LegacyOpsetUpgrade.To9(graph);
         IReadOnlyList<NodeReport> nodes;
         var notes = new List<string>();
+        IReadOnlyList<TuningTrial> trials = Array.Empty<TuningTrial>();
+        string? missed = null;
+        TuningTrial? bestTrial = null;
         IReadOnlyList<TensorReport>? tensors = null;
         if (options.Mode == QuantizationMode.Static)
         {
-            (var nodeReports, var tensorReports, var staticNotes) = StaticQuantizer.Run(graph, options, calibrationData!, progress, cancellationToken);
-            (nodes, tensors) = (nodeReports, tensorReports);
-            notes.AddRange(staticNotes);
+            var outcome = StaticQuantizer.Run(graph, options, calibrationData!, progress, cancellationToken);
+            (nodes, tensors) = (outcome.Nodes, outcome.Tensors);
+            notes.AddRange(outcome.Notes);
+            trials = outcome.Trials;
+            missed = outcome.TargetMissed;
+            bestTrial = outcome.BestTrial;
         }
         else
         {
@@ -96,7 +102,9 @@ public static class OnnxQuantizer
         if (options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
             notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
-        return new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes));
+        var result = new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes, trials));
+        if (missed is not null) throw new TuningTargetException(missed, trials, bestTrial!, result);
+        return result;
     }
 
     /// <summary>

@@ -60,6 +60,13 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool LatencyGuard { get; init; } = true;
 
+    /// <summary>
+    /// Static mode: closed-loop tuning to an accuracy target on separate evaluation data (see <see cref="TuningOptions"/>).
+    /// Null (the default) writes the full plan. When no plan meets the target, <see cref="TuningTargetException"/> is
+    /// thrown and nothing is written.
+    /// </summary>
+    public TuningOptions? Tuning { get; init; }
+
     /// <summary>Static mode: at most this many calibration rows (samples) are read. Default: 300.</summary>
     public int MaxCalibrationSamples { get; init; } = 300;
 
@@ -135,6 +142,8 @@ public sealed record QuantizationOptions
         if (!Enum.IsDefined(CalibrationMethod)) throw new ArgumentOutOfRangeException(nameof(CalibrationMethod), CalibrationMethod, "Calibration method must be MinMax, Percentile or Entropy.");
         if (!(Percentile > 50 && Percentile <= 100)) throw new ArgumentOutOfRangeException(nameof(Percentile), Percentile, "The percentile must be in (50, 100], e.g. 99.999.");
         if (MovingAverageConstant is <= 0f or > 1f) throw new ArgumentOutOfRangeException(nameof(MovingAverageConstant), MovingAverageConstant, "The moving-average constant must be in (0, 1], e.g. 0.01.");
+        if (Tuning is not null && Mode != QuantizationMode.Static) throw new ArgumentOutOfRangeException(nameof(Tuning), "Tuning needs static mode (Mode = Static).");
+        Tuning?.Validate();
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
         var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : DefaultOpTypes.Append("Conv"), StringComparer.Ordinal);
         foreach (var op in OpTypesToQuantize)

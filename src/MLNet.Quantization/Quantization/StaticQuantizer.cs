@@ -1,103 +1,159 @@
-using Google.Protobuf;
 using MLNet.Quantization.Calibration;
 using MLNet.Quantization.Emitters;
 using MLNet.Quantization.Onnx;
+using MLNet.Quantization.Onnx.Protos;
 using MLNet.Quantization.Planning;
 using MLNet.Quantization.Preparation;
 using MLNet.Quantization.Tuning;
 
 namespace MLNet.Quantization;
 
+/// <summary>What a static run produced: the chosen candidate's reports, notes, the tuner's trials and whether its target was met.</summary>
+internal sealed record StaticOutcome(List<NodeReport> Nodes, List<TensorReport> Tensors, List<string> Notes, List<TuningTrial> Trials, string? TargetMissed, TuningTrial? BestTrial);
+
 /// <summary>
-/// Static quantization of a working copy: prepare, plan, calibrate, emit — and, with the latency guard, measure the
-/// candidate against float and re-plan with the integer regions that do not pay handed back to float. Ranges are
-/// calibrated once and reused by every re-plan (a re-plan that needs a tensor not yet observed calibrates only that).
+/// Static quantization of a working copy: prepare, then build candidates (plan → calibrate → emit) from the one
+/// prepared graph. Without tuning the first candidate is the full plan; with tuning, <see cref="Tuner"/> searches;
+/// then the latency guard measures the choice against float and hands back integer regions that do not pay.
+/// Every candidate is a fresh plan on a fresh copy; ranges are calibrated once per method and reused.
 /// </summary>
 internal static class StaticQuantizer
 {
     /// <summary>Measured latency ratio (quantized / float) a candidate must reach to be kept by the latency guard.</summary>
     public const double LatencyTarget = 0.97;
 
-    /// <summary>Rewrites <paramref name="graph"/> in place; returns node and tensor reports and notes for the report.</summary>
-    public static (List<NodeReport> Nodes, List<TensorReport> Tensors, List<string> Notes) Run(GraphEditor graph, QuantizationOptions options, CalibrationData data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Rewrites <paramref name="graph"/> in place with the chosen candidate.</summary>
+    public static StaticOutcome Run(GraphEditor graph, QuantizationOptions options, CalibrationData data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
         OpsetUpgrade.To10(graph);
         BatchNormFolding.Apply(graph);
-        var floatValues = AugmentedModel.FloatValues(graph.Model);
-        var prepared = graph.Model.Proto.Clone();
-        var calibration = new Calibration(data, options, progress, cancellationToken);
-
-        var full = Attempt(graph, options, floatValues, calibration, keepFloat: null);
+        var factory = new CandidateFactory(graph.Model, options, data, progress, cancellationToken);
         var notes = new List<string>();
-        if (!options.LatencyGuard || full.Plan.Nodes.Count == 0) return Finish(full, notes);
+        var trials = new List<TuningTrial>();
+        string? missed = null;
+        TuningTrial? best = null;
+        Candidate chosen;
+        if (options.Tuning is { } tuning)
+        {
+            var tuner = new Tuner(factory, tuning, trials);
+            (chosen, missed) = tuner.Search();
+            notes.Add(tuner.Summary(chosen, missed is null));
+            best = tuner.BestTrial;
+        }
+        else chosen = factory.Build(options.CalibrationMethod, new Dictionary<int, string>());
 
-        using var meter = new LatencyMeter(OnnxModelFile.ToBytes(new OnnxModel(prepared, graph.Model.BaseDirectory)), calibration.FirstSample(graph.Model));
-        double ratio = meter.Ratio(ToBytes(graph));
-        progress?.Report(new QuantizationProgress("Measured latency", 1, 1));
+        if (options.LatencyGuard && chosen.Plan.Nodes.Count > 0 && missed is null) chosen = LatencyGuard(factory, chosen, notes, trials);
+        graph.Model.Proto.Graph = chosen.Graph.Model.Proto.Graph;
+        graph.Model.Proto.OpsetImport.Clear();
+        graph.Model.Proto.OpsetImport.AddRange(chosen.Graph.Model.Proto.OpsetImport);
+        graph.Reindex();
+        return new StaticOutcome(chosen.Nodes, chosen.Tensors, notes, trials, missed, best);
+    }
+
+    private static Candidate LatencyGuard(CandidateFactory factory, Candidate chosen, List<string> notes, List<TuningTrial> trials)
+    {
+        using var meter = new LatencyMeter(factory.FloatBytes, factory.FirstSample());
+        double ratio = meter.Ratio(chosen.Bytes);
+        factory.Progress?.Report(new QuantizationProgress("Measured latency", 1, 1));
         if (ratio <= LatencyTarget)
         {
             notes.Add($"latency guard: {ratio:F2}x the float model's latency (one thread, ONNX Runtime), every integer region kept.");
-            return Finish(full, notes);
+            return chosen;
         }
-
-        var regions = IntegerRegion.Find(graph, full.Plan, calibration.ElementCounts).OrderBy(r => r.Payoff).ToList();
+        var regions = IntegerRegion.Find(chosen.Graph, chosen.Plan, factory.ElementCounts).OrderBy(r => r.Payoff).ToList();
         int low = 0, high = regions.Count;
-        double bestRatio = double.NaN;
-        OnnxModel? best = null;
-        Result? bestResult = null;
+        (Candidate Candidate, double Ratio)? best = null;
         while (low + 1 < high)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            factory.CancellationToken.ThrowIfCancellationRequested();
             int mid = (low + high) / 2;
-            var trial = new GraphEditor(new OnnxModel(prepared.Clone(), graph.Model.BaseDirectory));
-            var result = Attempt(trial, options, floatValues, calibration, KeepFloat(regions, mid));
-            double trialRatio = meter.Ratio(ToBytes(trial));
-            progress?.Report(new QuantizationProgress("Measured latency", mid, regions.Count));
-            if (trialRatio <= LatencyTarget)
-            {
-                (high, best, bestResult, bestRatio) = (mid, trial.Model, result, trialRatio);
-            }
+            var trial = factory.Build(chosen.Method, KeepFloat(chosen, regions, mid));
+            double trialRatio = meter.Ratio(trial.Bytes);
+            factory.Progress?.Report(new QuantizationProgress("Measured latency", mid, regions.Count));
+            trials.Add(new TuningTrial(trials.Count + 1, $"latency guard: {mid} of {regions.Count} regions to float", trial.Method, trial.Plan.Nodes.Count, double.NaN, double.NaN, null, trialRatio <= LatencyTarget, trial.Bytes.Length, trialRatio));
+            if (trialRatio <= LatencyTarget) (high, best) = (mid, (trial, trialRatio));
             else low = mid;
         }
-        if (best is null)
+        if (best is { } found)
         {
-            var trial = new GraphEditor(new OnnxModel(prepared.Clone(), graph.Model.BaseDirectory));
-            bestResult = Attempt(trial, options, floatValues, calibration, KeepFloat(regions, regions.Count));
-            best = trial.Model;
-            notes.Add($"latency guard: the quantized model ran at {ratio:F2}x float's latency and no integer region paid on this CPU ({Hardware.CpuFeatures.Describe()}), so every region went back to float; the weights stay float too.");
+            notes.Add($"latency guard: the quantized model ran at {ratio:F2}x float's latency; {high} of {regions.Count} integer regions went back to float, giving {found.Ratio:F2}x.");
+            return found.Candidate;
         }
-        else
-        {
-            notes.Add($"latency guard: the fully quantized model ran at {ratio:F2}x float's latency; {high} of {regions.Count} integer regions went back to float, giving {bestRatio:F2}x.");
-        }
-        graph.Model.Proto.Graph = best.Proto.Graph;
-        graph.Model.Proto.OpsetImport.Clear();
-        graph.Model.Proto.OpsetImport.AddRange(best.Proto.OpsetImport);
-        graph.Reindex();
-        return Finish(bestResult!, notes);
+        notes.Add($"latency guard: the quantized model ran at {ratio:F2}x float's latency and no integer region paid on this CPU ({Hardware.CpuFeatures.Describe()}), so every region went back to float; the weights stay float too.");
+        return factory.Build(chosen.Method, KeepFloat(chosen, regions, regions.Count));
     }
 
-    private static IReadOnlySet<int> KeepFloat(List<IntegerRegion> regions, int count) =>
-        regions.Take(count).SelectMany(r => r.NodeIndexes).ToHashSet();
-
-    private static byte[] ToBytes(GraphEditor graph)
+    private static Dictionary<int, string> KeepFloat(Candidate chosen, List<IntegerRegion> regions, int count)
     {
-        graph.RemoveUnusedValues();
-        return OnnxModelFile.ToBytes(graph.Model);
+        var keep = new Dictionary<int, string>(chosen.KeepFloat);
+        foreach (var index in regions.Take(count).SelectMany(r => r.NodeIndexes)) keep.TryAdd(index, StaticPlanner.LatencyGuardReason);
+        return keep;
+    }
+}
+
+/// <summary>One built candidate: its graph, plan, reports and bytes.</summary>
+internal sealed record Candidate(GraphEditor Graph, StaticPlan Plan, List<NodeReport> Nodes, List<TensorReport> Tensors, CalibrationMethod Method, IReadOnlyDictionary<int, string> KeepFloat, byte[] Bytes);
+
+/// <summary>Builds candidates from the prepared graph; keeps one set of observed ranges per calibration method.</summary>
+internal sealed class CandidateFactory
+{
+    private readonly ModelProto _prepared;
+    private readonly string? _baseDirectory;
+    private readonly QuantizationOptions _options;
+    private readonly CalibrationData _data;
+    private readonly IReadOnlySet<string> _floatValues;
+    private readonly Dictionary<CalibrationMethod, Dictionary<string, TensorRange>> _ranges = new();
+
+    public CandidateFactory(OnnxModel prepared, QuantizationOptions options, CalibrationData data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    {
+        _prepared = prepared.Proto.Clone();
+        _baseDirectory = prepared.BaseDirectory;
+        (_options, _data, Progress, CancellationToken) = (options, data, progress, cancellationToken);
+        _floatValues = AugmentedModel.FloatValues(prepared);
+        FloatBytes = OnnxModelFile.ToBytes(new OnnxModel(_prepared, _baseDirectory));
     }
 
-    private static (List<NodeReport>, List<TensorReport>, List<string>) Finish(Result result, List<string> notes) => (result.Nodes, result.Tensors, notes);
+    public IProgress<QuantizationProgress>? Progress { get; }
 
-    private static Result Attempt(GraphEditor graph, QuantizationOptions options, IReadOnlySet<string> floatValues, Calibration calibration, IReadOnlySet<int>? keepFloat)
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>The run's options.</summary>
+    public QuantizationOptions Options => _options;
+
+    /// <summary>The prepared float model, the reference for latency and accuracy.</summary>
+    public byte[] FloatBytes { get; }
+
+    /// <summary>Element counts of observed tensors on the first calibration sample.</summary>
+    public Dictionary<string, long> ElementCounts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The prepared model's run-time inputs.</summary>
+    public IReadOnlyList<string> InputNames => _prepared.Graph.Input.Select(i => i.Name).Where(n => _prepared.Graph.Initializer.All(t => t.Name != n)).ToList();
+
+    /// <summary>The first calibration sample, for latency measurement.</summary>
+    public IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> FirstSample() => _data.Read(InputNames).First();
+
+    /// <summary>Plans a fresh copy with <paramref name="keepFloat"/> kept float, calibrates what is missing, emits and serializes it.</summary>
+    public Candidate Build(CalibrationMethod method, IReadOnlyDictionary<int, string> keepFloat)
     {
-        var plan = StaticPlanner.Plan(graph, options, floatValues, keepFloat);
-        calibration.Progress?.Report(new QuantizationProgress("Planned", plan.Nodes.Count, plan.Nodes.Count + plan.FloatNodes.Count));
-        foreach (var (tensor, range) in calibration.RangesFor(graph.Model, plan.TensorsToObserve().ToList())) plan.Ranges[tensor] = range;
+        CancellationToken.ThrowIfCancellationRequested();
+        var options = _options with { CalibrationMethod = method };
+        var graph = new GraphEditor(new OnnxModel(_prepared.Clone(), _baseDirectory));
+        var plan = StaticPlanner.Plan(graph, options, _floatValues, keepFloat);
+        Progress?.Report(new QuantizationProgress("Planned", plan.Nodes.Count, plan.Nodes.Count + plan.FloatNodes.Count));
+        var ranges = _ranges.TryGetValue(method, out var known) ? known : _ranges[method] = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
+        var missing = plan.TensorsToObserve().Where(t => !ranges.ContainsKey(t)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var (tensor, range) in ActivationObserver.Observe(graph.Model, missing, _data, options, Progress, ElementCounts, CancellationToken))
+                ranges[tensor] = range;
+        }
+        foreach (var tensor in plan.TensorsToObserve()) plan.Ranges[tensor] = ranges[tensor];
         var context = new StaticEmitContext(graph, options, plan);
         var nodes = options.Format == QuantizationFormat.Qdq ? QdqEmitter.Emit(context) : QOperatorEmitter.Emit(context);
         nodes.AddRange(plan.FloatNodes);
         var tensors = plan.ActivationTensors.OrderBy(t => t, StringComparer.Ordinal).Select(t => Describe(context, t)).ToList();
-        return new Result(plan, nodes, tensors);
+        graph.RemoveUnusedValues();
+        return new Candidate(graph, plan, nodes, tensors, method, keepFloat, OnnxModelFile.ToBytes(graph.Model));
     }
 
     private static TensorReport Describe(StaticEmitContext context, string tensor)
@@ -110,42 +166,5 @@ internal static class StaticQuantizer
             ? r
             : new TensorRange(QuantMath.Dequantize(context.ActivationMin, parameters), QuantMath.Dequantize(context.ActivationMax, parameters));
         return new TensorReport(tensor, range.Min, range.Max, parameters.Scale, parameters.ZeroPoint, how);
-    }
-
-    private sealed record Result(StaticPlan Plan, List<NodeReport> Nodes, List<TensorReport> Tensors);
-
-    /// <summary>Ranges observed so far; a plan asking for tensors not yet observed triggers one pass over the data for just those.</summary>
-    private sealed class Calibration
-    {
-        private readonly CalibrationData _data;
-        private readonly QuantizationOptions _options;
-        private readonly CancellationToken _cancellationToken;
-        private readonly Dictionary<string, TensorRange> _ranges = new(StringComparer.Ordinal);
-
-        public Calibration(CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
-        {
-            (_data, _options, Progress, _cancellationToken) = (data, options, progress, cancellationToken);
-        }
-
-        public IProgress<QuantizationProgress>? Progress { get; }
-
-        public Dictionary<string, long> ElementCounts { get; } = new(StringComparer.Ordinal);
-
-        public IEnumerable<KeyValuePair<string, TensorRange>> RangesFor(OnnxModel model, IReadOnlyCollection<string> tensors)
-        {
-            var missing = tensors.Where(t => !_ranges.ContainsKey(t)).ToList();
-            if (missing.Count > 0)
-            {
-                foreach (var (tensor, range) in ActivationObserver.Observe(model, missing, _data, _options, Progress, ElementCounts, _cancellationToken))
-                    _ranges[tensor] = range;
-            }
-            return tensors.Select(t => new KeyValuePair<string, TensorRange>(t, _ranges[t]));
-        }
-
-        public IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> FirstSample(OnnxModel model)
-        {
-            var inputNames = model.Graph.Input.Select(i => i.Name).Where(n => model.Graph.Initializer.All(t => t.Name != n)).ToList();
-            return _data.Read(inputNames).First();
-        }
     }
 }

@@ -16,12 +16,18 @@ internal static class StaticPlanner
     /// <summary>Why a node the latency guard handed back stays float.</summary>
     public const string LatencyGuardReason = "returned to float by the latency guard: its integer region made the model slower than float in ONNX Runtime";
 
+    /// <summary>Why a node the tuner fell back on stays float.</summary>
+    public const string TuningReason = "kept float by tuning: among the products whose quantization cost the most accuracy on the evaluation data";
+
+    /// <summary>Why a node stays float while the tuner measures another node's sensitivity.</summary>
+    public const string SensitivityReason = "kept float while the tuner measured another node's sensitivity";
+
     /// <summary>Plans a graph; <paramref name="floatTensors"/> names the run-time values known to be float32.</summary>
     /// <param name="graph">The prepared graph.</param>
     /// <param name="options">The run's options.</param>
     /// <param name="floatTensors">Run-time values known to be float32.</param>
-    /// <param name="keepFloat">Indexes of nodes (in graph order) that must stay float, e.g. regions the latency guard handed back.</param>
-    public static StaticPlan Plan(GraphEditor graph, QuantizationOptions options, IReadOnlySet<string> floatTensors, IReadOnlySet<int>? keepFloat = null)
+    /// <param name="keepFloat">Nodes (by index in graph order) that must stay float, each with the reason to report, e.g. regions the latency guard handed back.</param>
+    public static StaticPlan Plan(GraphEditor graph, QuantizationOptions options, IReadOnlySet<string> floatTensors, IReadOnlyDictionary<int, string>? keepFloat = null)
     {
         var plan = new StaticPlan();
         var candidates = new Dictionary<NodeProto, StaticNodePlan>(ReferenceEqualityComparer.Instance);
@@ -41,7 +47,7 @@ internal static class StaticPlanner
             order.Add((node, name));
             var entry = new StaticNodePlan(node, name, kind) { GraphIndex = index };
             string? reason =
-                keepFloat?.Contains(index) == true ? LatencyGuardReason
+                keepFloat?.TryGetValue(index, out var forced) == true ? forced
                 : !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
                 : exclude.Contains(node.Name) ? "excluded by name"
                 : include.Count > 0 && !include.Contains(node.Name) ? "not in the list of nodes to quantize"
