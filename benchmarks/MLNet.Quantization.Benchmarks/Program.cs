@@ -1,19 +1,35 @@
+using MLNet.Quantization.ModelZoo;
 using BenchmarkDotNet.Running;
 using MLNet.Quantization.Benchmarks;
 
 // "generate DIR" writes the float BERT-shaped model and test inputs (for `mlnet-quantize compare`);
 // "memory MODEL" measures peak working set while quantizing; "calibration MODEL N" measures static calibration
 // memory and time with N samples; "exported DIR [qdq|qoperator]" quantizes and compares the exported-style models;
-// "resnet18 DIR [N]" does the same for ML.NET's pretrained ResNet18 (NuGet package, opset 8) with N calibration images; anything else runs BenchmarkDotNet.
+// "fuzz N" runs the fuzz property over N mutated models; "resnet18 DIR [N]" does the same for ML.NET's pretrained ResNet18 (NuGet package, opset 8) with N calibration images; anything else runs BenchmarkDotNet.
 return args.FirstOrDefault() switch
 {
     "generate" => Tasks.Generate(args.ElementAtOrDefault(1) ?? "artifacts/bert"),
     "memory" => Tasks.MeasureMemory(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx"),
     "exported" => ExportedModelsTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/exported", args.ElementAtOrDefault(2) ?? "qdq"),
     "resnet18" => ResNet18Task.Run(args.ElementAtOrDefault(1) ?? "artifacts/resnet18", int.Parse(args.ElementAtOrDefault(2) ?? "100")),
+    "fuzz" => Fuzz(int.Parse(args.ElementAtOrDefault(1) ?? "10000")),
     "calibration" => CalibrationTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx", int.Parse(args.ElementAtOrDefault(2) ?? "100")),
     _ => RunBenchmarks(args),
 };
+
+static int Fuzz(int cases)
+{
+    var bases = new[]
+    {
+        CnnModelBuilder.Build(new CnnShape(new[] { 4, 8 }, ImageSize: 8)),
+        CnnModelBuilder.Build(new CnnShape(new[] { 4, 8 }, ImageSize: 8, Opset: 9, WeightsInConstantNodes: true, Relu6: true, DecomposedNorm: true)),
+        ExportedModelBuilder.Crnn(),
+        BertModelBuilder.Build(new BertShape(Vocabulary: 200, Hidden: 32, Layers: 1, Heads: 2, FeedForward: 64, MaxPositions: 16, Sequence: 8)),
+    }.Select(MLNet.Quantization.Onnx.OnnxModelFile.ToBytes).ToList();
+    var watch = System.Diagnostics.Stopwatch.StartNew();
+    Console.WriteLine($"{ModelFuzzer.Check(bases, cases)}; 0 violations; {watch.Elapsed.TotalSeconds:F0} s.");
+    return 0;
+}
 
 static int RunBenchmarks(string[] args)
 {

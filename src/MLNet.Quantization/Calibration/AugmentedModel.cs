@@ -48,7 +48,7 @@ internal static class AugmentedModel
     public static HashSet<string> FloatValues(OnnxModel model)
     {
         var outputs = model.Graph.Node.SelectMany(n => n.Output).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         using var session = Open(model, outputs, options);
         var floats = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, metadata) in session.OutputMetadata.Concat(session.InputMetadata))

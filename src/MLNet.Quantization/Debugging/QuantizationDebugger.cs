@@ -36,7 +36,7 @@ public static class QuantizationDebugger
         var map = TensorMatcher.Match(new GraphEditor(quantizedCopy), candidates);
         var unmatched = candidates.Where(c => !map.ContainsKey(c)).ToList();
 
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var floatSession = AugmentedModel.Open(floatCopy, map.Keys, options);
         using var quantizedSession = AugmentedModel.Open(quantizedCopy, map.Values, options);
         var inputNames = floatCopy.Graph.Input.Select(i => i.Name).Where(n => floatCopy.Graph.Initializer.All(t => t.Name != n)).ToList();

@@ -56,16 +56,18 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
 
     /// <summary>
     /// Checks the input columns (<see cref="ArgumentOutOfRangeException"/> for a missing or mistyped one), quantizes
-    /// the model (once; later fits reuse it) and returns the transformer. In static mode the rows of
-    /// <paramref name="input"/> (or of <see cref="QuantizationOptions.CalibrationData"/> when set) calibrate the
-    /// activation ranges, up to <see cref="QuantizationOptions.MaxCalibrationSamples"/> rows.
+    /// the model and returns the transformer. In static mode every fit calibrates again on the rows of
+    /// <paramref name="input"/> (or of <see cref="QuantizationOptions.CalibrationData"/> when set), up to
+    /// <see cref="QuantizationOptions.MaxCalibrationSamples"/> rows; dynamic mode needs no data and quantizes once.
+    /// With <see cref="QuantizationOptions.Tuning"/>, candidates are judged on its evaluation data and metric
+    /// (<see cref="TuningTargetException"/> when none meets the target).
     /// </summary>
     /// <param name="input">Data with the model's input columns.</param>
     public OnnxTransformer Fit(IDataView input)
     {
         if (input is null) throw new ArgumentNullException(nameof(input));
         _floatEstimator.Fit(input);
-        _quantized ??= QuantizeWithLogging(input);
+        if (_quantized is null || Options.Mode == QuantizationMode.Static) _quantized = QuantizeWithLogging(input);
         return CreateScoringEstimator(_quantized.ToBytes()).Fit(input);
     }
 
@@ -78,9 +80,24 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         var calibration = Options.Mode == QuantizationMode.Static
             ? DataViewCalibration.Create(Options.CalibrationData ?? input, model.Proto, _shapes)
             : null;
-        var result = OnnxQuantizer.Quantize(model, Options, calibration, progress);
+        var result = OnnxQuantizer.Quantize(model, WithDataViewTuning(model), calibration, progress);
         channel?.Info(MessageSensitivity.None, result.Report.ToString());
         return result;
+    }
+
+    /// <summary>Turns the ML.NET forms of the tuning options (an IDataView, a metric over a transformer) into the engine's.</summary>
+    private QuantizationOptions WithDataViewTuning(Onnx.OnnxModel model)
+    {
+        if (Options.Tuning is not { } tuning) return Options;
+        var evaluation = tuning.EvaluationData;
+        if (evaluation is null && tuning.EvaluationDataView is { } view) evaluation = DataViewCalibration.Create(view, model.Proto, _shapes);
+        var metric = tuning.Metric;
+        if (metric is null && tuning.TransformerMetric is { } scoreTransformer)
+        {
+            var fitData = tuning.EvaluationDataView ?? throw new ArgumentNullException(nameof(TuningOptions.EvaluationDataView), "TransformerMetric needs EvaluationDataView: the rows candidates are fitted on.");
+            metric = candidate => scoreTransformer(CreateScoringEstimator(candidate.ModelBytes).Fit(fitData));
+        }
+        return Options with { Tuning = tuning with { EvaluationData = evaluation, Metric = metric } };
     }
 
     private OnnxScoringEstimator CreateScoringEstimator(byte[] model)

@@ -18,7 +18,7 @@ internal static class ModelVerifier
         }
         try
         {
-            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
             using var session = path is not null ? new InferenceSession(path, options) : new InferenceSession(OnnxModelFile.ToBytes(model), options);
         }
         catch (OnnxRuntimeException e)
@@ -32,7 +32,7 @@ internal static class ModelVerifier
     {
         try
         {
-            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
             using var session = new InferenceSession(path, options);
         }
         catch (OnnxRuntimeException e)

@@ -70,7 +70,7 @@ internal sealed class CandidateEvaluator
 
     private List<Dictionary<string, (float[] Values, int Last)>> RunAll(byte[] model)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(model, options);
         var all = new List<Dictionary<string, (float[], int)>>(_samples.Count);
         foreach (var sample in _samples)

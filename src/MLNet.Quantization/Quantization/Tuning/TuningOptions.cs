@@ -10,6 +10,19 @@ public sealed record TuningOptions
     /// <summary>Inputs the candidates are judged on; must not be the calibration data.</summary>
     public CalibrationData? EvaluationData { get; init; }
 
+    /// <summary>
+    /// ML.NET: the evaluation rows as an <c>IDataView</c> with the model's input columns (used when
+    /// <see cref="EvaluationData"/> is not set); also the data <see cref="TransformerMetric"/> candidates are fitted on.
+    /// </summary>
+    public Microsoft.ML.IDataView? EvaluationDataView { get; init; }
+
+    /// <summary>
+    /// ML.NET: a metric over a candidate as a fitted transformer (ML.NET's own OnnxTransformer with the candidate's
+    /// bytes and the estimator's columns), e.g. <c>t =&gt; ml.BinaryClassification.Evaluate(head.Transform(t.Transform(validation))).Accuracy</c>;
+    /// higher is better, judged with <see cref="MaxMetricDrop"/> against the float model's score.
+    /// </summary>
+    public Func<Microsoft.ML.ITransformer, double>? TransformerMetric { get; init; }
+
     /// <summary>At most this many evaluation samples are read (and kept in memory). Default: 100.</summary>
     public int MaxEvaluationSamples { get; init; } = 100;
 
@@ -37,8 +50,8 @@ public sealed record TuningOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentNullException"/> when the options cannot work.</summary>
     public void Validate()
     {
-        if (EvaluationData is null) throw new ArgumentNullException(nameof(EvaluationData), "Tuning needs evaluation data, kept apart from the calibration data.");
-        if (MinAgreement is null && MinCosine is null && Metric is null)
+        if (EvaluationData is null && EvaluationDataView is null) throw new ArgumentNullException(nameof(EvaluationData), "Tuning needs evaluation data, kept apart from the calibration data.");
+        if (MinAgreement is null && MinCosine is null && Metric is null && TransformerMetric is null)
             throw new ArgumentOutOfRangeException(nameof(MinAgreement), "Tuning needs a target: MinAgreement, MinCosine, or Metric with MaxMetricDrop.");
         if (MinAgreement is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(MinAgreement), MinAgreement, "Must be in (0, 1], e.g. 0.99.");
         if (MinCosine is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(MinCosine), MinCosine, "Must be in (0, 1], e.g. 0.995.");
