@@ -8,12 +8,13 @@ var epochs = new Option<int>("--epochs") { Description = "Training epochs.", Def
 var trainSamples = new Option<int>("--train-samples") { Description = "Training reviews to use.", DefaultValueFactory = _ => new LabOptions().TrainSamples };
 var testSamples = new Option<int>("--test-samples") { Description = "Test reviews to use.", DefaultValueFactory = _ => new LabOptions().TestSamples };
 var calibration = new Option<int>("--calibration-samples") { Description = "Training reviews static quantization calibrates on.", DefaultValueFactory = _ => new LabOptions().CalibrationSamples };
+var validation = new Option<int>("--validation-samples") { Description = "Training reviews held out of training as the validation split the tuned row is tuned on.", DefaultValueFactory = _ => new LabOptions().ValidationSamples };
 var output = new Option<string>("--output") { Description = "Folder for models, zips and reports.", DefaultValueFactory = _ => Path.Combine("artifacts", "imdb") };
 var report = new Option<string?>("--report") { Description = "Markdown report path (JSON is written next to it). Default: OUTPUT/report.md." };
 var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
 var root = new RootCommand("IMDB sentiment lab: train a small transformer, quantize it with MLNet.Quantization, compare size, accuracy and latency.")
 {
-    data, download, epochs, trainSamples, testSamples, calibration, output, report, seed,
+    data, download, epochs, trainSamples, testSamples, calibration, validation, output, report, seed,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -25,6 +26,7 @@ root.SetAction(async (parse, cancellation) =>
         TrainSamples = parse.GetValue(trainSamples),
         TestSamples = parse.GetValue(testSamples),
         CalibrationSamples = parse.GetValue(calibration),
+        ValidationSamples = parse.GetValue(validation),
         OutputFolder = parse.GetValue(output)!,
         ReportPath = parse.GetValue(report),
         Seed = parse.GetValue(seed),

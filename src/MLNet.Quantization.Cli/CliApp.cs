@@ -64,7 +64,7 @@ public static class CliApp
     }
 
     private static bool IsUserError(Exception e) =>
-        e is OnnxFormatException or FileNotFoundException or DirectoryNotFoundException or IOException
+        e is OnnxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException
             or UnauthorizedAccessException or ArgumentException or InvalidOperationException
             or Microsoft.ML.OnnxRuntime.OnnxRuntimeException;
 }

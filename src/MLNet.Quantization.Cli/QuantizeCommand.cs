@@ -40,13 +40,16 @@ internal static class QuantizeCommand
         var maxTrials = new Option<int>("--max-trials") { Description = "With --tune: most candidates built and judged.", DefaultValueFactory = _ => new TuningOptions().MaxTrials };
         var timeBudget = new Option<double>("--time-budget") { Description = "With --tune: seconds after which no new trial starts.", DefaultValueFactory = _ => new TuningOptions().TimeBudget.TotalSeconds };
         var writeBest = new Option<bool>("--write-best") { Description = "With --tune: write the best trial even when it misses the target (exit code stays 1)." };
+        var calibrationFile = new Option<FileInfo?>("--calibration-file") { Description = "Static mode: activation ranges saved by an earlier --save-calibration, used instead of calibrating again." };
+        var saveCalibration = new Option<FileInfo?>("--save-calibration") { Description = "Static mode: write every activation range of this run as JSON, for --calibration-file." };
+        var overrides = new Option<FileInfo?>("--overrides") { Description = "JSON with per-node and per-tensor exceptions: { \"keepFloat\": [...], \"tensors\": { \"name\": { \"min\": .., \"max\": .., \"perChannel\": .. } } }." };
         var externalData = new Option<bool>("--external-data") { Description = "Write weights to OUT.onnx.data next to the model." };
 
         var command = new Command("quantize", "Quantize an ONNX model to INT8.")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
             calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
-            tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest,
+            tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest, calibrationFile, saveCalibration, overrides,
         };
         command.SetAction(parse =>
         {
@@ -71,13 +74,15 @@ internal static class QuantizeCommand
                 MinimumWeightElements = parse.GetValue(minElements),
                 LatencyGuard = parse.GetValue(latencyGuard),
                 Tuning = TuningFrom(parse, tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget),
+                Overrides = parse.GetValue(overrides) is { } overridesFile ? QuantizationOverrides.Load(overridesFile.FullName) : null,
+                Calibration = parse.GetValue(calibrationFile) is { } rangesFile ? CalibrationResult.Load(rangesFile.FullName) : null,
             };
             var source = parse.GetValue(input)!;
             var destination = parse.GetValue(outputPath)!;
             if (!source.Exists) throw new FileNotFoundException($"Model file '{source.FullName}' was not found.");
             var calibration = parse.GetValue(calibrationData);
-            if (options.Mode == QuantizationMode.Static && calibration is null)
-                throw new UsageException("--mode static needs --calibration-data DIR (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
+            if (options.Mode == QuantizationMode.Static && calibration is null && options.Calibration is null)
+                throw new UsageException("--mode static needs --calibration-data DIR or --calibration-file FILE.json (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
             if (options.Mode == QuantizationMode.Dynamic && calibration is not null)
                 throw new UsageException("--calibration-data is used only with --mode static.");
             var dataMode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;
@@ -99,6 +104,11 @@ internal static class QuantizeCommand
                 }
                 else errorOutput.WriteLine("Nothing was written (--write-best writes the best trial anyway).");
                 return CliApp.Failure;
+            }
+            if (parse.GetValue(saveCalibration) is { } rangesOut && report.Calibration is { } observed)
+            {
+                observed.Save(rangesOut.FullName);
+                output.WriteLine($"Wrote the activation ranges to {rangesOut.FullName}.");
             }
             if (report.Trials.Count > 0 && options.Tuning is not null)
                 output.WriteLine($"Trials: {string.Join(", ", TuningReportWriter.Write(report.Trials, report.Notes, destination.FullName + ".tuning"))}.");

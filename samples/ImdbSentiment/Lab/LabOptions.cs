@@ -18,6 +18,9 @@ public sealed record LabOptions
     /// <summary>Test reviews used.</summary>
     public int TestSamples { get; init; } = 2000;
 
+    /// <summary>Training reviews held out of training as the validation split the "tuned INT8" row is tuned on.</summary>
+    public int ValidationSamples { get; init; } = 1000;
+
     /// <summary>Training reviews static quantization calibrates on.</summary>
     public int CalibrationSamples { get; init; } = 500;
 

@@ -63,10 +63,11 @@ public static class OnnxQuantizer
     {
         options ??= new QuantizationOptions();
         options.Validate();
-        if (options.Mode == QuantizationMode.Static && calibrationData is null)
+        if (options.Mode == QuantizationMode.Static && calibrationData is null && options.Calibration is null)
             throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
         var stopwatch = Stopwatch.StartNew();
         ModelVerifier.VerifyInput(model, sourcePath);
+        options.Overrides?.CheckNames(model.Graph);
         cancellationToken.ThrowIfCancellationRequested();
         var before = QuantizationReport.MeasureConstants(model.Proto);
 
@@ -78,15 +79,17 @@ public static class OnnxQuantizer
         IReadOnlyList<TuningTrial> trials = Array.Empty<TuningTrial>();
         string? missed = null;
         TuningTrial? bestTrial = null;
+        CalibrationResult? calibration = null;
         IReadOnlyList<TensorReport>? tensors = null;
         if (options.Mode == QuantizationMode.Static)
         {
-            var outcome = StaticQuantizer.Run(graph, options, calibrationData!, progress, cancellationToken);
+            var outcome = StaticQuantizer.Run(graph, options, calibrationData, progress, cancellationToken);
             (nodes, tensors) = (outcome.Nodes, outcome.Tensors);
             notes.AddRange(outcome.Notes);
             trials = outcome.Trials;
             missed = outcome.TargetMissed;
             bestTrial = outcome.BestTrial;
+            calibration = outcome.Calibration;
         }
         else
         {
@@ -102,7 +105,7 @@ public static class OnnxQuantizer
         if (options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
             notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
-        var result = new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes, trials));
+        var result = new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes, trials, calibration));
         if (missed is not null) throw new TuningTargetException(missed, trials, bestTrial!, result);
         return result;
     }

@@ -67,6 +67,13 @@ public sealed record QuantizationOptions
     /// </summary>
     public TuningOptions? Tuning { get; init; }
 
+    /// <summary>
+    /// Static mode: activation ranges from an earlier run (<see cref="QuantizationReport.Calibration"/>, or
+    /// <see cref="CalibrationResult.Load"/>), used instead of observing them again; calibration data is then needed
+    /// only for tensors it lacks and for the latency guard's timing.
+    /// </summary>
+    public CalibrationResult? Calibration { get; init; }
+
     /// <summary>Static mode: at most this many calibration rows (samples) are read. Default: 300.</summary>
     public int MaxCalibrationSamples { get; init; } = 300;
 
@@ -111,6 +118,12 @@ public sealed record QuantizationOptions
     /// <summary>Nodes (by name) never quantized.</summary>
     public IReadOnlyList<string> NodesToExclude { get; init; } = Array.Empty<string>();
 
+    /// <summary>Per-node and per-tensor exceptions (keep float, fixed activation ranges, per-channel weights). Default: none.</summary>
+    public QuantizationOverrides? Overrides { get; init; }
+
+    /// <summary>The node names this run keeps float: <see cref="NodesToExclude"/> and the overrides' keep-float list.</summary>
+    internal IEnumerable<string> ExcludedNodes => NodesToExclude.Concat(Overrides?.KeepFloat ?? Array.Empty<string>());
+
     /// <summary>Weights with fewer elements stay float: the size saved would not pay for the accuracy lost. Default: 256.</summary>
     public long MinimumWeightElements { get; init; } = 256;
 
@@ -144,6 +157,7 @@ public sealed record QuantizationOptions
         if (MovingAverageConstant is <= 0f or > 1f) throw new ArgumentOutOfRangeException(nameof(MovingAverageConstant), MovingAverageConstant, "The moving-average constant must be in (0, 1], e.g. 0.01.");
         if (Tuning is not null && Mode != QuantizationMode.Static) throw new ArgumentOutOfRangeException(nameof(Tuning), "Tuning needs static mode (Mode = Static).");
         Tuning?.Validate();
+        Overrides?.Validate();
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
         var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : DefaultOpTypes.Append("Conv"), StringComparer.Ordinal);
         foreach (var op in OpTypesToQuantize)

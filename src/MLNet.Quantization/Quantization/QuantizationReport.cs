@@ -8,8 +8,9 @@ namespace MLNet.Quantization;
 /// <summary>What a quantization run did: node decisions, weight bytes by element type before and after, time taken.</summary>
 public sealed class QuantizationReport
 {
-    internal QuantizationReport(IReadOnlyList<NodeReport> nodes, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after, TimeSpan elapsed, IReadOnlyList<TensorReport>? tensors = null, IReadOnlyList<string>? notes = null, IReadOnlyList<TuningTrial>? trials = null)
+    internal QuantizationReport(IReadOnlyList<NodeReport> nodes, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after, TimeSpan elapsed, IReadOnlyList<TensorReport>? tensors = null, IReadOnlyList<string>? notes = null, IReadOnlyList<TuningTrial>? trials = null, CalibrationResult? calibration = null)
     {
+        Calibration = calibration;
         Trials = trials ?? Array.Empty<TuningTrial>();
         Notes = notes ?? Array.Empty<string>();
         Nodes = nodes;
@@ -33,6 +34,9 @@ public sealed class QuantizationReport
 
     /// <summary>Choices the run made on its own that change the result (e.g. 7-bit weights on a CPU without VNNI), one sentence each.</summary>
     public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>Static mode: every activation range known to the run (given or observed); save it to skip calibration next time.</summary>
+    public CalibrationResult? Calibration { get; }
 
     /// <summary>With tuning or the latency guard: every candidate built and judged, in order.</summary>
     public IReadOnlyList<TuningTrial> Trials { get; }

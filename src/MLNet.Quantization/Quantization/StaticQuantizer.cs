@@ -9,7 +9,7 @@ using MLNet.Quantization.Tuning;
 namespace MLNet.Quantization;
 
 /// <summary>What a static run produced: the chosen candidate's reports, notes, the tuner's trials and whether its target was met.</summary>
-internal sealed record StaticOutcome(List<NodeReport> Nodes, List<TensorReport> Tensors, List<string> Notes, List<TuningTrial> Trials, string? TargetMissed, TuningTrial? BestTrial);
+internal sealed record StaticOutcome(List<NodeReport> Nodes, List<TensorReport> Tensors, List<string> Notes, List<TuningTrial> Trials, string? TargetMissed, TuningTrial? BestTrial, CalibrationResult Calibration);
 
 /// <summary>
 /// Static quantization of a working copy: prepare, then build candidates (plan → calibrate → emit) from the one
@@ -23,7 +23,7 @@ internal static class StaticQuantizer
     public const double LatencyTarget = 0.97;
 
     /// <summary>Rewrites <paramref name="graph"/> in place with the chosen candidate.</summary>
-    public static StaticOutcome Run(GraphEditor graph, QuantizationOptions options, CalibrationData data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    public static StaticOutcome Run(GraphEditor graph, QuantizationOptions options, CalibrationData? data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
         OpsetUpgrade.To10(graph);
         BatchNormFolding.Apply(graph);
@@ -42,12 +42,16 @@ internal static class StaticQuantizer
         }
         else chosen = factory.Build(options.CalibrationMethod, new Dictionary<int, string>());
 
-        if (options.LatencyGuard && chosen.Plan.Nodes.Count > 0 && missed is null) chosen = LatencyGuard(factory, chosen, notes, trials);
+        if (options.LatencyGuard && chosen.Plan.Nodes.Count > 0 && missed is null)
+        {
+            if (factory.HasData) chosen = LatencyGuard(factory, chosen, notes, trials);
+            else notes.Add("latency guard skipped: no calibration sample to time the model on (ranges came from a calibration file).");
+        }
         graph.Model.Proto.Graph = chosen.Graph.Model.Proto.Graph;
         graph.Model.Proto.OpsetImport.Clear();
         graph.Model.Proto.OpsetImport.AddRange(chosen.Graph.Model.Proto.OpsetImport);
         graph.Reindex();
-        return new StaticOutcome(chosen.Nodes, chosen.Tensors, notes, trials, missed, best);
+        return new StaticOutcome(chosen.Nodes, chosen.Tensors, notes, trials, missed, best, factory.Calibration);
     }
 
     private static Candidate LatencyGuard(CandidateFactory factory, Candidate chosen, List<string> notes, List<TuningTrial> trials)
@@ -100,12 +104,15 @@ internal sealed class CandidateFactory
     private readonly ModelProto _prepared;
     private readonly string? _baseDirectory;
     private readonly QuantizationOptions _options;
-    private readonly CalibrationData _data;
+    private readonly CalibrationData? _data;
     private readonly IReadOnlySet<string> _floatValues;
-    private readonly Dictionary<CalibrationMethod, Dictionary<string, TensorRange>> _ranges = new();
 
-    public CandidateFactory(OnnxModel prepared, QuantizationOptions options, CalibrationData data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    public CandidateFactory(OnnxModel prepared, QuantizationOptions options, CalibrationData? data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
+        Calibration = options.Calibration ?? new CalibrationResult();
+        if (options.Calibration is { } given && given.ModelName.Length > 0 && given.ModelName != prepared.Graph.Name)
+            throw new InvalidOperationException($"The calibration ranges were observed on the model '{given.ModelName}', not on '{prepared.Graph.Name}'. Calibrate this model (or pass the file written for it).");
+        Calibration.ModelName = prepared.Graph.Name;
         _prepared = prepared.Proto.Clone();
         _baseDirectory = prepared.BaseDirectory;
         (_options, _data, Progress, CancellationToken) = (options, data, progress, cancellationToken);
@@ -116,6 +123,12 @@ internal sealed class CandidateFactory
     public IProgress<QuantizationProgress>? Progress { get; }
 
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>Every range known: given in the options or observed by this run.</summary>
+    public CalibrationResult Calibration { get; }
+
+    /// <summary>Whether calibration samples were given (the latency guard and missing ranges need them).</summary>
+    public bool HasData => _data is not null;
 
     /// <summary>The run's options.</summary>
     public QuantizationOptions Options => _options;
@@ -130,7 +143,7 @@ internal sealed class CandidateFactory
     public IReadOnlyList<string> InputNames => _prepared.Graph.Input.Select(i => i.Name).Where(n => _prepared.Graph.Initializer.All(t => t.Name != n)).ToList();
 
     /// <summary>The first calibration sample, for latency measurement.</summary>
-    public IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> FirstSample() => _data.Read(InputNames).First();
+    public IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> FirstSample() => _data!.Read(InputNames).First();
 
     /// <summary>Plans a fresh copy with <paramref name="keepFloat"/> kept float, calibrates what is missing, emits and serializes it.</summary>
     public Candidate Build(CalibrationMethod method, IReadOnlyDictionary<int, string> keepFloat)
@@ -140,14 +153,16 @@ internal sealed class CandidateFactory
         var graph = new GraphEditor(new OnnxModel(_prepared.Clone(), _baseDirectory));
         var plan = StaticPlanner.Plan(graph, options, _floatValues, keepFloat);
         Progress?.Report(new QuantizationProgress("Planned", plan.Nodes.Count, plan.Nodes.Count + plan.FloatNodes.Count));
-        var ranges = _ranges.TryGetValue(method, out var known) ? known : _ranges[method] = new Dictionary<string, TensorRange>(StringComparer.Ordinal);
-        var missing = plan.TensorsToObserve().Where(t => !ranges.ContainsKey(t)).ToList();
+        var ranges = Calibration.Table(method);
+        var missing = plan.TensorsToObserve().Where(t => !ranges.ContainsKey(t) && Fixed(t) is null).ToList();
+        if (missing.Count > 0 && _data is null)
+            throw new InvalidOperationException($"The given calibration ranges have no {method} range for {missing.Count} tensor(s) this plan quantizes (e.g. '{missing[0]}'); pass calibration data too.");
         if (missing.Count > 0)
         {
             foreach (var (tensor, range) in ActivationObserver.Observe(graph.Model, missing, _data, options, Progress, ElementCounts, CancellationToken))
                 ranges[tensor] = range;
         }
-        foreach (var tensor in plan.TensorsToObserve()) plan.Ranges[tensor] = ranges[tensor];
+        foreach (var tensor in plan.TensorsToObserve()) plan.Ranges[tensor] = Fixed(tensor) ?? ranges[tensor];
         var context = new StaticEmitContext(graph, options, plan);
         var nodes = options.Format == QuantizationFormat.Qdq ? QdqEmitter.Emit(context) : QOperatorEmitter.Emit(context);
         nodes.AddRange(plan.FloatNodes);
@@ -156,12 +171,15 @@ internal sealed class CandidateFactory
         return new Candidate(graph, plan, nodes, tensors, method, keepFloat, OnnxModelFile.ToBytes(graph.Model));
     }
 
-    private static TensorReport Describe(StaticEmitContext context, string tensor)
+    private TensorRange? Fixed(string tensor) =>
+        _options.Overrides?.Tensors.TryGetValue(tensor, out var forced) == true && forced.Min is { } min && forced.Max is { } max ? new TensorRange(min, max) : null;
+
+    private TensorReport Describe(StaticEmitContext context, string tensor)
     {
         var plan = context.Plan;
         var source = plan.ParameterSource(tensor);
         var parameters = context.ActivationParameters(tensor);
-        var how = plan.TableOutputs.Contains(source) ? "embedding table" : source == tensor ? "calibrated" : $"shared with {source}";
+        var how = plan.TableOutputs.Contains(source) ? "embedding table" : source != tensor ? $"shared with {source}" : Fixed(tensor) is not null ? "fixed by an override" : "calibrated";
         var range = plan.Ranges.TryGetValue(source, out var r)
             ? r
             : new TensorRange(QuantMath.Dequantize(context.ActivationMin, parameters), QuantMath.Dequantize(context.ActivationMax, parameters));

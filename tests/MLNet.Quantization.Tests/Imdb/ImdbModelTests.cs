@@ -52,7 +52,7 @@ public class ImdbModelTests
     public async Task A_short_lab_run_writes_a_consistent_report()
     {
         using var folder = new TempFolder();
-        var options = new LabOptions { TrainSamples = 240, TestSamples = 120, Epochs = 1, CalibrationSamples = 40, LatencySamples = 20, OutputFolder = folder.Path };
+        var options = new LabOptions { TrainSamples = 240, TestSamples = 120, Epochs = 1, CalibrationSamples = 40, ValidationSamples = 40, LatencySamples = 20, OutputFolder = folder.Path };
         var log = new StringWriter();
         var report = await ImdbLab.RunAsync(options, log);
 
@@ -60,14 +60,15 @@ public class ImdbModelTests
         Assert.True(json.SyntheticData);
         Assert.Contains("SYNTHETIC", log.ToString());
         Assert.Contains("NOT IMDB figures", File.ReadAllText(folder.File("report.md")));
-        Assert.Equal(new[] { "float", "dynamic INT8", "static INT8" }, json.Rows.Select(r => r.Model));
-        Assert.Equal(240, json.TrainReviews);
+        Assert.Equal(new[] { "float", "dynamic INT8", "static INT8", "tuned INT8" }, json.Rows.Select(r => r.Model));
+        Assert.Equal(200, json.TrainReviews);
+        Assert.Contains(json.Notes, n => n.StartsWith("Tuned INT8: ", StringComparison.Ordinal) && n.Contains("tuning: target met", StringComparison.Ordinal));
         Assert.Single(json.Epochs);
         Assert.All(json.Rows, r => Assert.InRange(r.Accuracy, 0, 1));
         Assert.All(json.Rows, r => Assert.True(r.LatencyMs > 0 && r.Speedup > 0));
         Assert.True(json.Rows[0].OnnxSizeKb / json.Rows[1].OnnxSizeKb > 3.8, $"dynamic size ratio {json.Rows[0].OnnxSizeKb / json.Rows[1].OnnxSizeKb:F2}");
         Assert.Equal(report.Rows.Select(r => r.Accuracy), json.Rows.Select(r => r.Accuracy));
-        foreach (var name in new[] { "float", "dynamic", "static" })
+        foreach (var name in new[] { "float", "dynamic", "static", "tuned" })
         {
             Assert.True(File.Exists(folder.File($"sentiment.{name}.onnx")));
             Assert.True(File.Exists(folder.File($"sentiment.{name}.zip")));

@@ -102,7 +102,12 @@ internal sealed class StaticEmitContext : EmitContext
     {
         var options = Options;
         bool symmetric = options.WeightType == QuantizedType.Int8 && options.SymmetricWeights;
-        int? channelAxis = options.PerChannel ? axis : null;
+        var overrides = options.Overrides?.Tensors;
+        TensorOverride? forced = null;
+        if (overrides is not null && !overrides.TryGetValue(weight, out forced) && Preparation.BatchNormFolding.OriginalWeightName(weight) is { } original)
+            overrides.TryGetValue(original, out forced);
+        bool perChannel = forced?.PerChannel ?? options.PerChannel;
+        int? channelAxis = perChannel ? axis : null;
         return QuantizeWeight(
             weight,
             $"static|{options.WeightType}|{symmetric}|{channelAxis}|{options.EffectiveReduceRange}",

@@ -11,7 +11,7 @@ internal static class DynamicPlanner
     {
         var opTypes = options.EffectiveOpTypes();
         var include = new HashSet<string>(options.NodesToQuantize, StringComparer.Ordinal);
-        var exclude = new HashSet<string>(options.NodesToExclude, StringComparer.Ordinal);
+        var exclude = new HashSet<string>(options.ExcludedNodes, StringComparer.Ordinal);
         var decisions = new List<NodeDecision>();
         for (int index = 0; index < graph.Graph.Node.Count; index++)
         {

@@ -35,7 +35,7 @@ internal static class StaticPlanner
         var order = new List<(NodeProto Node, string Name)>();
         var opTypes = options.EffectiveOpTypes();
         var include = new HashSet<string>(options.NodesToQuantize, StringComparer.Ordinal);
-        var exclude = new HashSet<string>(options.NodesToExclude, StringComparer.Ordinal);
+        var exclude = new HashSet<string>(options.ExcludedNodes, StringComparer.Ordinal);
         var normalization = NormalizationDetector.Find(graph);
         long opset = graph.OpsetVersion("") ?? 1;
 
@@ -49,7 +49,7 @@ internal static class StaticPlanner
             string? reason =
                 keepFloat?.TryGetValue(index, out var forced) == true ? forced
                 : !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
-                : exclude.Contains(node.Name) ? "excluded by name"
+                : exclude.Contains(node.Name) ? (options.Overrides?.KeepFloat.Contains(node.Name) == true ? "kept float by an override" : "excluded by name")
                 : include.Count > 0 && !include.Contains(node.Name) ? "not in the list of nodes to quantize"
                 : normalization.Contains(node) ? "part of a normalization (mean/variance) subgraph, which stays float to keep accuracy"
                 : StaticEligibility.Check(entry, graph, options, floatTensors, opset);

@@ -12,6 +12,15 @@ namespace MLNet.Quantization.Preparation;
 /// </summary>
 internal static class BatchNormFolding
 {
+    private const string FoldedSuffix = "_bn_folded";
+
+    /// <summary>The user's name for a weight this class folded (<c>W_bn_folded</c> or <c>W_bn_folded_N</c> → <c>W</c>), or null.</summary>
+    public static string? OriginalWeightName(string weight)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(weight, $"^(.+){FoldedSuffix}(_[0-9]+)?$");
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
     /// <summary>Folds every eligible Conv → BatchNormalization pair; returns how many were folded.</summary>
     public static int Apply(GraphEditor graph)
     {
@@ -58,7 +67,7 @@ internal static class BatchNormFolding
             newBias[c] = (bias[c] - mean[c]) * factor + beta[c];
         }
 
-        var weightName = graph.UniqueName($"{conv.Input[1]}_bn_folded");
+        var weightName = graph.UniqueName($"{conv.Input[1]}{FoldedSuffix}");
         graph.AddInitializer(TensorData.FromFloats(weightName, weightTensor.Dims, weights));
         var biasName = graph.UniqueName($"{conv.Input[1]}_bn_bias");
         graph.AddInitializer(TensorData.FromFloats(biasName, new long[] { channels }, newBias));
