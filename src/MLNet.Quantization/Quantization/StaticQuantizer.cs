@@ -57,7 +57,7 @@ internal static class StaticQuantizer
     private static Candidate LatencyGuard(CandidateFactory factory, Candidate chosen, List<string> notes, List<TuningTrial> trials)
     {
         using var meter = new LatencyMeter(factory.FloatBytes, factory.FirstSample());
-        double ratio = meter.Ratio(chosen.Bytes);
+        double ratio = Measure(meter, chosen.Bytes);
         factory.Progress?.Report(new QuantizationProgress("Measured latency", 1, 1));
         if (ratio <= LatencyTarget)
         {
@@ -72,7 +72,7 @@ internal static class StaticQuantizer
             factory.CancellationToken.ThrowIfCancellationRequested();
             int mid = (low + high) / 2;
             var trial = factory.Build(chosen.Method, KeepFloat(chosen, regions, mid));
-            double trialRatio = meter.Ratio(trial.Bytes);
+            double trialRatio = Measure(meter, trial.Bytes);
             factory.Progress?.Report(new QuantizationProgress("Measured latency", mid, regions.Count));
             trials.Add(new TuningTrial(trials.Count + 1, $"latency guard: {mid} of {regions.Count} regions to float", trial.Method, trial.Plan.Nodes.Count, double.NaN, double.NaN, null, trialRatio <= LatencyTarget, trial.Bytes.Length, trialRatio));
             if (trialRatio <= LatencyTarget) (high, best) = (mid, (trial, trialRatio));
@@ -85,6 +85,13 @@ internal static class StaticQuantizer
         }
         notes.Add($"latency guard: the quantized model ran at {ratio:F2}x float's latency and no integer region paid on this CPU ({Hardware.CpuFeatures.Describe()}), so every region went back to float; the weights stay float too.");
         return factory.Build(chosen.Method, KeepFloat(chosen, regions, regions.Count));
+    }
+
+    /// <summary>One interleaved measurement, repeated once near the target (within 15 %), where noise decides; the mean of both counts.</summary>
+    private static double Measure(LatencyMeter meter, byte[] candidate)
+    {
+        double ratio = meter.Ratio(candidate);
+        return ratio > LatencyTarget && ratio < LatencyTarget * 1.15 ? (ratio + meter.Ratio(candidate)) / 2 : ratio;
     }
 
     private static Dictionary<int, string> KeepFloat(Candidate chosen, List<IntegerRegion> regions, int count)

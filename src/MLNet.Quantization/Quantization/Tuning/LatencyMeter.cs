@@ -55,8 +55,8 @@ internal sealed class LatencyMeter : IDisposable
         for (int i = 0; i < 3; i++) TimeOnce(session);
     }
 
-    /// <summary>Enough runs for about 150 ms of the slower model, between 15 and 300.</summary>
-    private int MinimumRuns(InferenceSession session) => Math.Clamp((int)(150 / Math.Max(TimeOnce(session), 1e-3)), 15, 300);
+    /// <summary>Enough runs for about 250 ms of the slower model, between 15 and 500.</summary>
+    private int MinimumRuns(InferenceSession session) => Math.Clamp((int)(250 / Math.Max(TimeOnce(session), 1e-3)), 15, 500);
 
     private List<double> Time(InferenceSession session, int runs)
     {
