@@ -79,10 +79,10 @@ public class ExportedModelTests
         var graph = new GraphEditor(new OnnxModel(model.Proto.Clone()));
         Preparation.OpsetUpgrade.To10(graph);
         Preparation.BatchNormFolding.Apply(graph);
-        var floats = global::MLNet.Quantization.Calibration.AugmentedModel.FloatValues(graph.Model);
+        var floats = MLNet.Quantization.Calibration.AugmentedModel.FloatValues(graph.Model);
         var plan = StaticPlanner.Plan(graph, new QuantizationOptions { Mode = QuantizationMode.Static }, floats);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        global::MLNet.Quantization.Calibration.ActivationObserver.Observe(graph.Model, plan.TensorsToObserve().ToList(), Calibration(ExportedModel.All[0], 2), new QuantizationOptions { Mode = QuantizationMode.Static }, null, counts);
+        MLNet.Quantization.Calibration.ActivationObserver.Observe(graph.Model, plan.TensorsToObserve().ToList(), Calibration(ExportedModel.All[0], 2), new QuantizationOptions { Mode = QuantizationMode.Static }, null, counts);
 
         var regions = IntegerRegion.Find(graph, plan, counts).OrderBy(r => r.Payoff).ToList();
         bool IsDepthwise(int i) => graph.Graph.Node[i].OpType == "Conv" && NodeAttributes.GetInt(graph.Graph.Node[i], "group", 1) > 1;

@@ -4,7 +4,6 @@ using ImdbSentiment.Pipeline;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Quantization;
-using MLNet.Quantization.MLNet;
 using MLNet.Quantization.Onnx;
 using Sentiment.Common;
 

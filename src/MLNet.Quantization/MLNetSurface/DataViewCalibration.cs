@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.Quantization.Onnx.Protos;
 using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
-namespace MLNet.Quantization.MLNet;
+namespace MLNet.Quantization;
 
 /// <summary>
 /// Calibration samples read from an <see cref="IDataView"/>, one row per model run, with columns named as the

@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Onnx;
 
-namespace MLNet.Quantization.MLNet;
+namespace MLNet.Quantization;
 
 /// <summary>
 /// Quantizes a float ONNX model when fitted and returns ML.NET's own <see cref="OnnxTransformer"/> running the

@@ -2,7 +2,7 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
-namespace MLNet.Quantization.MLNet;
+namespace MLNet.Quantization;
 
 /// <summary>
 /// Finds the <see cref="IHostEnvironment"/> (the MLContext) behind a <see cref="TransformsCatalog"/>, so that

@@ -1,5 +1,4 @@
 using MLNet.Quantization;
-using MLNet.Quantization.MLNet;
 
 namespace Microsoft.ML;
 
