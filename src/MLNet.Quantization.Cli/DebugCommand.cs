@@ -17,7 +17,9 @@ internal static class DebugCommand
         var top = new Option<int>("--top") { Description = "Rows printed (worst first).", DefaultValueFactory = _ => 20 };
         var json = new Option<FileInfo?>("--json") { Description = "Write the whole report as JSON here (default: QUANT.debug.json)." };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write a PNG chart of SQNR per tensor here (default: QUANT.debug.png)." };
-        var command = new Command("debug", "Compare every intermediate tensor of a quantized model with the float model's.") { floatModel, quantizedModel, data, maxSamples, top, json, plot };
+        var sensitivity = new Option<bool>("--sensitivity") { Description = "Also measure, for every product static mode quantizes, the output error when only that node is quantized (needs --calibration-data)." };
+        var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "With --sensitivity: calibration inputs (test-data layout)." };
+        var command = new Command("debug", "Compare every intermediate tensor of a quantized model with the float model's.") { floatModel, quantizedModel, data, maxSamples, top, json, plot, sensitivity, calibrationData };
         command.SetAction(parse =>
         {
             var floatFile = parse.GetValue(floatModel)!;
@@ -30,9 +32,30 @@ internal static class DebugCommand
             File.WriteAllText(jsonPath, report.ToJson());
             DebugChart.Save(report, plotPath, $"{floatFile.Name} vs {quantizedFile.Name}");
             output.WriteLine($"Wrote {jsonPath} and {plotPath}.");
+            if (parse.GetValue(sensitivity))
+            {
+                var calibration = parse.GetValue(calibrationData) ?? throw new UsageException("--sensitivity needs --calibration-data DIR.");
+                var nodes = QuantizationDebugger.Sensitivity(OnnxModelFile.Load(floatFile.FullName), new QuantizationOptions { Mode = QuantizationMode.Static },
+                    CalibrationData.FromTestDataFolder(calibration.FullName), CalibrationData.FromTestDataFolder(parse.GetValue(data)!.FullName), cancellationToken);
+                PrintSensitivity(output, nodes);
+                var sensitivityPath = Path.ChangeExtension(quantizedFile.FullName, ".sensitivity.json");
+                File.WriteAllText(sensitivityPath, System.Text.Json.JsonSerializer.Serialize(nodes, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                output.WriteLine($"Wrote {sensitivityPath}.");
+            }
             return CliApp.Success;
         });
         return command;
+    }
+
+    private static void PrintSensitivity(TextWriter output, IReadOnlyList<NodeSensitivity> nodes)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 160;
+        var table = new Table().AddColumns("node quantized alone", "op", "output cosine", "argmax agreement");
+        foreach (var n in nodes)
+            table.AddRow(Markup.Escape(n.NodeName), n.OpType, n.Cosine.ToString("F6", CultureInfo.InvariantCulture), n.Agreement.ToString("P2", CultureInfo.InvariantCulture));
+        console.Write(table);
+        output.WriteLine("Sensitivity, most sensitive first: keep the top nodes float (--exclude-nodes or an overrides file) to win back accuracy.");
     }
 
     private static void Print(TextWriter output, DebugReport report, int top)

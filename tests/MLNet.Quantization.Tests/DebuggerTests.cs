@@ -69,6 +69,28 @@ public class DebuggerTests
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(folder.File("q.debug.png")).Take(4));
     }
 
+    [Fact]
+    public void Sensitivity_of_a_node_equals_the_error_of_the_model_with_only_that_node_quantized()
+    {
+        var floatModel = Crnn.Build();
+        var nodes = QuantizationDebugger.Sensitivity(floatModel, new QuantizationOptions(), Samples(100, 16), Samples(6000, 6));
+
+        Assert.Equal(5, nodes.Count);
+        Assert.Equal(nodes.OrderBy(n => n.Cosine).Select(n => n.NodeName), nodes.Select(n => n.NodeName));
+        Assert.All(nodes, n => Assert.InRange(n.Cosine, 0.9, 0.999999));
+        var worst = nodes[0];
+        var others = nodes.Skip(1).Select(n => n.NodeName).ToArray();
+        var alone = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false, NodesToExclude = others }, Samples(100, 16)).Model;
+        var expected = new List<float>();
+        var actual = new List<float>();
+        for (int i = 6000; i < 6006; i++)
+        {
+            expected.AddRange(Run(floatModel, Crnn.Inputs(1, i)));
+            actual.AddRange(Run(alone, Crnn.Inputs(1, i)));
+        }
+        Assert.Equal(Metrics.Cosine(expected.ToArray(), actual.ToArray()), worst.Cosine, 6);
+    }
+
     private static float[] Run(OnnxModel model, List<NamedOnnxValue> inputs)
     {
         using var session = new InferenceSession(OnnxModelFile.ToBytes(model));
