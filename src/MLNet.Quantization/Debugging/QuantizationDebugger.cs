@@ -89,7 +89,7 @@ public static class QuantizationDebugger
         var full = factory.Build(options.CalibrationMethod, new Dictionary<int, string>());
         var all = full.Plan.Nodes.Values.Select(n => n.GraphIndex).ToList();
         var results = new List<NodeSensitivity>();
-        foreach (var product in full.Plan.Nodes.Values.Where(n => n.Kind == Operators.StaticOperatorKind.Product).OrderBy(n => n.GraphIndex))
+        foreach (var product in full.Plan.Nodes.Values.Where(n => n.Kind is Operators.StaticOperatorKind.Product or Operators.StaticOperatorKind.TableLookup).OrderBy(n => n.GraphIndex))
         {
             var alone = factory.Build(options.CalibrationMethod, all.Where(i => i != product.GraphIndex).ToDictionary(i => i, _ => Planning.StaticPlanner.SensitivityReason));
             var (agreement, cosine, _, _) = evaluator.Judge(alone.Bytes, product.DisplayName);

@@ -49,7 +49,7 @@ internal sealed class Tuner
         }
         var method = bestMethod.Method;
 
-        var products = first.Candidate.Plan.Nodes.Values.Where(n => n.Kind == StaticOperatorKind.Product).OrderBy(n => n.GraphIndex).ToList();
+        var products = first.Candidate.Plan.Nodes.Values.Where(n => n.Kind is StaticOperatorKind.Product or StaticOperatorKind.TableLookup).OrderBy(n => n.GraphIndex).ToList();
         var allCandidates = first.Candidate.Plan.Nodes.Values.Select(n => n.GraphIndex).ToHashSet();
         var ranked = new List<(int Index, double Error)>();
         foreach (var product in products)
@@ -67,7 +67,7 @@ internal sealed class Tuner
         while (low + 1 < high && !OutOfBudget())
         {
             int mid = (low + high) / 2;
-            var judged = Judge(_factory.Build(method, order.Take(mid).ToDictionary(i => i, _ => StaticPlanner.TuningReason)), $"fallback: the {mid} most sensitive products float");
+            var judged = Judge(_factory.Build(method, order.Take(mid).ToDictionary(i => i, _ => StaticPlanner.TuningReason)), $"fallback: the {mid} most sensitive products and tables float");
             if (judged.Trial.MeetsTarget) (high, chosen) = (mid, judged.Candidate);
             else low = mid;
         }
