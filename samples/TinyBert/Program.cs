@@ -13,12 +13,13 @@ var defaults = new TinyBertOptions();
 var trainSamples = new Option<int>("--train-samples") { Description = "Training reviews.", DefaultValueFactory = _ => defaults.TrainSamples };
 var testSamples = new Option<int>("--test-samples") { Description = "Test reviews.", DefaultValueFactory = _ => defaults.TestSamples };
 var epochs = new Option<int>("--encoder-epochs") { Description = "Epochs when the encoder is trained from scratch.", DefaultValueFactory = _ => defaults.EncoderEpochs };
+var validation = new Option<int>("--validation-samples") { Description = "Training reviews held out as the validation split the tuned row is tuned on.", DefaultValueFactory = _ => defaults.ValidationSamples };
 var calibration = new Option<int>("--calibration-samples") { Description = "Training texts static quantization calibrates on.", DefaultValueFactory = _ => defaults.CalibrationSamples };
 var output = new Option<string>("--output") { Description = "Folder for encoders, zips and reports.", DefaultValueFactory = _ => defaults.OutputFolder };
 var report = new Option<string?>("--report") { Description = "Markdown report path (JSON next to it). Default: OUTPUT/report.md." };
 var root = new RootCommand("tiny-BERT lab: frozen BERT encoder + ML.NET classifier head, encoder quantized with MLNet.Quantization.")
 {
-    checkpoint, onnx, download, data, downloadImdb, trainSamples, testSamples, epochs, calibration, output, report,
+    checkpoint, onnx, download, data, downloadImdb, trainSamples, testSamples, epochs, calibration, validation, output, report,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -26,7 +27,7 @@ root.SetAction(async (parse, cancellation) =>
     {
         CheckpointFolder = parse.GetValue(checkpoint), OnnxFolder = parse.GetValue(onnx), Download = parse.GetValue(download),
         DataPath = parse.GetValue(data), DownloadImdb = parse.GetValue(downloadImdb), TrainSamples = parse.GetValue(trainSamples),
-        TestSamples = parse.GetValue(testSamples), EncoderEpochs = parse.GetValue(epochs), CalibrationSamples = parse.GetValue(calibration),
+        TestSamples = parse.GetValue(testSamples), EncoderEpochs = parse.GetValue(epochs), CalibrationSamples = parse.GetValue(calibration), ValidationSamples = parse.GetValue(validation),
         OutputFolder = parse.GetValue(output)!, ReportPath = parse.GetValue(report),
     };
     try

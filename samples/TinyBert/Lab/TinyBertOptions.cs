@@ -30,6 +30,9 @@ public sealed record TinyBertOptions
     /// <summary>Training texts static quantization calibrates on.</summary>
     public int CalibrationSamples { get; init; } = 300;
 
+    /// <summary>Training reviews held out of training (encoder and head) as the validation split the "tuned INT8" row is tuned on.</summary>
+    public int ValidationSamples { get; init; } = 500;
+
     /// <summary>Test texts timed one at a time.</summary>
     public int LatencySamples { get; init; } = 200;
 

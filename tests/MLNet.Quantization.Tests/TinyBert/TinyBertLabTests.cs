@@ -15,7 +15,7 @@ public sealed class TinyBertLabTests
     private static readonly string[] Vocabulary = { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "film", "was", "great", "##s", "not" };
 
     private static TinyBertOptions Short(string output) =>
-        new() { TrainSamples = 120, TestSamples = 60, EncoderEpochs = 1, CalibrationSamples = 20, LatencySamples = 10, OutputFolder = output };
+        new() { TrainSamples = 120, TestSamples = 60, EncoderEpochs = 1, CalibrationSamples = 20, ValidationSamples = 30, LatencySamples = 10, OutputFolder = output };
 
     /// <summary>An HF-style folder: the builder's encoder saved as model.onnx with a vocab.txt covering the checkpoint's 60 ids.</summary>
     private static string WriteOnnxExportFolder(string root)
@@ -57,7 +57,8 @@ public sealed class TinyBertLabTests
         var json = LabReport.FromJson(File.ReadAllText(Path.Combine(folder.Path, "out", "report.json")));
         Assert.Contains(json.Notes, n => n.Contains("ONNX export folder", StringComparison.Ordinal));
         Assert.Empty(json.Epochs);
-        Assert.Equal(new[] { "float", "dynamic INT8", "static INT8" }, json.Rows.Select(r => r.Model));
+        Assert.Equal(new[] { "float", "dynamic INT8", "static INT8", "tuned INT8" }, json.Rows.Select(r => r.Model));
+        Assert.Contains(json.Notes, n => n.StartsWith("Tuned INT8: ", StringComparison.Ordinal) && n.Contains("tuning: target met", StringComparison.Ordinal));
         Assert.All(json.Rows, r => Assert.InRange(r.Accuracy, 0, 1));
         Assert.True(json.Rows[1].OnnxSizeKb < json.Rows[0].OnnxSizeKb && json.Rows[2].OnnxSizeKb <= json.Rows[0].OnnxSizeKb, report.ToMarkdown());
         var prepared = OnnxModelFile.Load(Path.Combine(folder.Path, "out", "encoder.float.onnx"));
@@ -78,7 +79,7 @@ public sealed class TinyBertLabTests
         Assert.Contains(json.Notes, n => n.Contains("not pretrained", StringComparison.Ordinal));
         Assert.True(json.Rows[0].OnnxSizeKb / json.Rows[1].OnnxSizeKb > 3.9, $"dynamic encoder size ratio {json.Rows[0].OnnxSizeKb / json.Rows[1].OnnxSizeKb:F2}");
         Assert.Equal(30522, File.ReadAllLines(folder.File("vocab.txt")).Length);
-        foreach (var name in new[] { "float", "dynamic", "static" })
+        foreach (var name in new[] { "float", "dynamic", "static", "tuned" })
         {
             Assert.True(File.Exists(folder.File($"encoder.{name}.onnx")));
             Assert.True(File.Exists(folder.File($"tinybert.{name}.zip")));
