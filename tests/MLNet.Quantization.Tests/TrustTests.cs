@@ -94,7 +94,7 @@ public class TrustTests
     }
 
     [Fact]
-    public void Sigterm_during_calibration_exits_143_and_removes_temp_files()
+    public async Task Sigterm_during_calibration_exits_143_and_removes_temp_files()
     {
         using var folder = new TempFolder();
         var input = folder.File("cnn.onnx");
@@ -114,7 +114,7 @@ public class TrustTests
         process.ErrorDataReceived += (_, e) => { if (e.Data?.StartsWith("Calibrating", StringComparison.Ordinal) == true) calibrating.TrySetResult(); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        Assert.True(calibrating.Task.Wait(TimeSpan.FromSeconds(60)), "calibration never started");
+        await calibrating.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Process.Start("kill", new[] { "-TERM", process.Id.ToString() })!.WaitForExit();
         Assert.True(process.WaitForExit(30_000), "the CLI did not stop after SIGTERM");
 

@@ -3,10 +3,10 @@ namespace MLNet.Quantization;
 /// <summary>A scale and zero point: real = (q - ZeroPoint) * Scale.</summary>
 /// <param name="Scale">The step between two adjacent integer values.</param>
 /// <param name="ZeroPoint">The integer that represents real 0.</param>
-public readonly record struct QuantParams(float Scale, int ZeroPoint);
+internal readonly record struct QuantParams(float Scale, int ZeroPoint);
 
 /// <summary>Scale and zero-point math, rounding and saturation, as ONNX Runtime defines them.</summary>
-public static class QuantMath
+internal static class QuantMath
 {
     /// <summary>The smallest normal float; scales below it are treated as a degenerate (all-zero) range.</summary>
     public const float SmallestNormalFloat = 1.17549435E-38f;

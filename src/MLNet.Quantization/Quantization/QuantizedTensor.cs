@@ -6,4 +6,4 @@ namespace MLNet.Quantization;
 /// <param name="Type">Int8 or UInt8.</param>
 /// <param name="Parameters">One entry per channel along <see cref="Axis"/>, or a single entry for per-tensor.</param>
 /// <param name="Axis">The channel axis, or null for per-tensor quantization.</param>
-public sealed record QuantizedTensor(byte[] Data, long[] Dims, QuantizedType Type, QuantParams[] Parameters, int? Axis);
+internal sealed record QuantizedTensor(byte[] Data, long[] Dims, QuantizedType Type, QuantParams[] Parameters, int? Axis);

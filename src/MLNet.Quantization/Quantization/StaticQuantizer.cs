@@ -162,11 +162,10 @@ internal sealed class CandidateFactory
         Progress?.Report(new QuantizationProgress("Planned", plan.Nodes.Count, plan.Nodes.Count + plan.FloatNodes.Count));
         var ranges = Calibration.Table(method);
         var missing = plan.TensorsToObserve().Where(t => !ranges.ContainsKey(t) && Fixed(t) is null).ToList();
-        if (missing.Count > 0 && _data is null)
-            throw new InvalidOperationException($"The given calibration ranges have no {method} range for {missing.Count} tensor(s) this plan quantizes (e.g. '{missing[0]}'); pass calibration data too.");
         if (missing.Count > 0)
         {
-            foreach (var (tensor, range) in ActivationObserver.Observe(graph.Model, missing, _data, options, Progress, ElementCounts, CancellationToken))
+            var data = _data ?? throw new InvalidOperationException($"The given calibration ranges have no {method} range for {missing.Count} tensor(s) this plan quantizes (e.g. '{missing[0]}'); pass calibration data too.");
+            foreach (var (tensor, range) in ActivationObserver.Observe(graph.Model, missing, data, options, Progress, ElementCounts, CancellationToken))
                 ranges[tensor] = range;
         }
         foreach (var tensor in plan.TensorsToObserve()) plan.Ranges[tensor] = Fixed(tensor) ?? ranges[tensor];

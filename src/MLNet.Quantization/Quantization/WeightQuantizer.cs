@@ -1,7 +1,7 @@
 namespace MLNet.Quantization;
 
 /// <summary>Quantizes float weight tensors per tensor or per channel.</summary>
-public static class WeightQuantizer
+internal static class WeightQuantizer
 {
     /// <summary>
     /// Quantizes <paramref name="values"/> (row-major, shape <paramref name="dims"/>) to <paramref name="type"/>.
