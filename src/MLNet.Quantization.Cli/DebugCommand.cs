@@ -22,6 +22,7 @@ internal static class DebugCommand
         var command = new Command("debug", "Compare every intermediate tensor of a quantized model with the float model's.") { floatModel, quantizedModel, data, maxSamples, top, json, plot, sensitivity, calibrationData };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(sensitivity) && parse.GetValue(calibrationData) is null) throw new UsageException("--sensitivity needs --calibration-data DIR.");
             var floatFile = parse.GetValue(floatModel)!;
             var quantizedFile = parse.GetValue(quantizedModel)!;
             var report = QuantizationDebugger.Compare(OnnxModelFile.Load(floatFile.FullName), OnnxModelFile.Load(quantizedFile.FullName),

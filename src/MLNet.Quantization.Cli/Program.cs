@@ -1,10 +1,12 @@
 using System.Runtime.InteropServices;
 using MLNet.Quantization.Cli;
 
+// The first SIGINT/SIGTERM cancels the run cleanly; a second one terminates the process at once.
 using var cancellation = new CancellationTokenSource();
 int exitOnCancel = CliApp.Interrupted;
 void Cancel(PosixSignalContext context, int exitCode)
 {
+    if (cancellation.IsCancellationRequested) return;
     context.Cancel = true;
     exitOnCancel = exitCode;
     cancellation.Cancel();

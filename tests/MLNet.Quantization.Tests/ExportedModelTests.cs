@@ -79,12 +79,10 @@ public class ExportedModelTests
         var graph = new GraphEditor(new OnnxModel(model.Proto.Clone()));
         Preparation.OpsetUpgrade.To10(graph);
         Preparation.BatchNormFolding.Apply(graph);
-        var floats = MLNet.Quantization.Calibration.AugmentedModel.FloatValues(graph.Model);
-        var plan = StaticPlanner.Plan(graph, new QuantizationOptions { Mode = QuantizationMode.Static }, floats);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        MLNet.Quantization.Calibration.ActivationObserver.Observe(graph.Model, plan.TensorsToObserve().ToList(), Calibration(ExportedModel.All[0], 2), new QuantizationOptions { Mode = QuantizationMode.Static }, null, counts);
+        var factory = new CandidateFactory(graph.Model, new QuantizationOptions { Mode = QuantizationMode.Static }, Calibration(ExportedModel.All[0], 2), null, CancellationToken.None);
+        var candidate = factory.Build(CalibrationMethod.MinMax, new Dictionary<int, string>());
 
-        var regions = IntegerRegion.Find(graph, plan, counts).OrderBy(r => r.Payoff).ToList();
+        var regions = factory.RankRegions(candidate);
         bool IsDepthwise(int i) => graph.Graph.Node[i].OpType == "Conv" && NodeAttributes.GetInt(graph.Graph.Node[i], "group", 1) > 1;
         bool IsDense(int i) => graph.Graph.Node[i].OpType == "Conv" && NodeAttributes.GetInt(graph.Graph.Node[i], "group", 1) == 1 && graph.TryGetConstant(graph.Graph.Node[i].Input[1], out var w) && w.Dims[2] == 1 && w.Dims[1] >= 32;
         var depthwise = regions.Where(r => r.NodeIndexes.Any(IsDepthwise)).Select(r => r.Payoff).ToList();
@@ -93,6 +91,9 @@ public class ExportedModelTests
         Assert.NotEmpty(dense);
         Assert.True(depthwise.Max() < dense.Max(), $"depthwise payoffs {string.Join(", ", depthwise)}; dense {string.Join(", ", dense)}");
         Assert.All(regions, r => Assert.True(r.MultiplyAdds >= 0 && r.ConvertedElements > 0));
+        Assert.Contains(regions, r => r.MultiplyAdds > 1e5);
+        Assert.Contains(regions, r => r.NodeIndexes.Count > 1);
+        Assert.Equal(candidate.Plan.Nodes.Count, regions.Sum(r => r.NodeIndexes.Count));
     }
 
     [Fact]

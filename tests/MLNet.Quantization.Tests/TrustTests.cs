@@ -65,13 +65,19 @@ public class TrustTests
         var input = folder.File("m.onnx");
         OnnxModelFile.Save(TestModels.Mlp(), input);
         var output = folder.File("q.onnx");
-        Directory.CreateDirectory(folder.File($".q.onnx.{Guid.NewGuid():N}.tmp"));
-        File.WriteAllText(folder.File($".q.onnx.data.{Guid.NewGuid():N}.tmp"), "partial");
+        var killedStaging = folder.File($".q.onnx.{Guid.NewGuid():N}.tmp");
+        var killedData = folder.File($".q.onnx.data.{Guid.NewGuid():N}.tmp");
+        var liveStaging = folder.File($".q.onnx.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(killedStaging);
+        File.WriteAllText(killedData, "partial");
+        Directory.SetLastWriteTimeUtc(killedStaging, DateTime.UtcNow.AddMinutes(-10));
+        File.SetLastWriteTimeUtc(killedData, DateTime.UtcNow.AddMinutes(-10));
+        Directory.CreateDirectory(liveStaging);
         File.WriteAllText(folder.File(".unrelated.tmp"), "keep");
 
         OnnxQuantizer.QuantizeFile(input, output, externalData: ExternalDataMode.Always);
 
-        Assert.Equal(new[] { ".unrelated.tmp" }, Leftovers(folder.Path));
+        Assert.Equal(new[] { Path.GetFileName(liveStaging), ".unrelated.tmp" }.OrderBy(n => n, StringComparer.Ordinal), Leftovers(folder.Path).OrderBy(n => n, StringComparer.Ordinal));
         using var session = new InferenceSession(output);
         Assert.True(File.Exists(output + ".data"));
     }

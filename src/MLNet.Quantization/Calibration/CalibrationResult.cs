@@ -24,6 +24,10 @@ public sealed class CalibrationResult
     public IReadOnlyDictionary<string, TensorRange> RangesFor(CalibrationMethod method) =>
         _ranges.TryGetValue(method, out var ranges) ? ranges : new Dictionary<string, TensorRange>();
 
+    /// <summary>A deep copy, so a run can add ranges without changing the caller's object.</summary>
+    internal CalibrationResult Copy() =>
+        new(_ranges.ToDictionary(kv => kv.Key, kv => new Dictionary<string, TensorRange>(kv.Value, StringComparer.Ordinal))) { ModelName = ModelName };
+
     /// <summary>The mutable range table for a method (created on first use).</summary>
     internal Dictionary<string, TensorRange> Table(CalibrationMethod method) =>
         _ranges.TryGetValue(method, out var ranges) ? ranges : _ranges[method] = new Dictionary<string, TensorRange>(StringComparer.Ordinal);

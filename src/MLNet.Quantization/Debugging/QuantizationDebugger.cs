@@ -109,12 +109,12 @@ public static class QuantizationDebugger
 
         public void Add(float[] expected, float[] actual)
         {
-            if (expected.Length != actual.Length || (_elements >= 0 && _elements != expected.Length))
+            if (expected.Length != actual.Length)
             {
                 Mismatched = true;
                 return;
             }
-            _elements = expected.Length;
+            _elements = Math.Max(_elements, expected.Length);
             for (int i = 0; i < expected.Length; i++)
             {
                 double f = expected[i], q = actual[i], d = f - q;

@@ -7,5 +7,5 @@ namespace MLNet.Quantization;
 /// <param name="SqnrDb">Signal-to-quantization-noise ratio in dB: 10·log10(Σf² / Σ(f−q)²); higher is better, ∞ when equal.</param>
 /// <param name="Cosine">Cosine similarity of the float and quantized values.</param>
 /// <param name="MaxAbsError">Largest absolute difference.</param>
-/// <param name="Elements">Elements compared per sample.</param>
+/// <param name="Elements">Elements compared per sample (the largest, when samples differ in shape).</param>
 public sealed record TensorComparison(string FloatTensor, string QuantizedTensor, string Producer, double SqnrDb, double Cosine, double MaxAbsError, long Elements);

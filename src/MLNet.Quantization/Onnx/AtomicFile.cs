@@ -19,7 +19,10 @@ internal static partial class AtomicFile
         return staging;
     }
 
-    /// <summary>Removes staging folders and temporary files an earlier, killed run left for <paramref name="finalPath"/>.</summary>
+    /// <summary>Staging entries younger than this may belong to a run still writing the same output, and are left alone.</summary>
+    public static readonly TimeSpan LeftoverAge = TimeSpan.FromMinutes(2);
+
+    /// <summary>Removes staging folders and temporary files an earlier, killed run left for <paramref name="finalPath"/> (older than <see cref="LeftoverAge"/>).</summary>
     /// <returns>How many were removed.</returns>
     public static int RemoveLeftovers(string finalPath)
     {
@@ -31,15 +34,17 @@ internal static partial class AtomicFile
         {
             var match = LeftoverName().Match(Path.GetFileName(entry));
             if (!match.Success || (match.Groups[1].Value != name && match.Groups[1].Value != name + ".data")) continue;
+            var written = Directory.Exists(entry) ? Directory.GetLastWriteTimeUtc(entry) : File.GetLastWriteTimeUtc(entry);
+            if (DateTime.UtcNow - written < LeftoverAge) continue;
             try
             {
                 if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
                 else File.Delete(entry);
                 removed++;
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Another process still holds it; it cleans up after itself.
+                // Another process still holds it, or it is not ours to delete; it is left alone.
             }
         }
         return removed;

@@ -4,7 +4,8 @@ namespace MLNet.Quantization.Onnx;
 
 /// <summary>
 /// Tells whether two paths name the same file: the same full path after following symbolic links, or (on Linux
-/// and macOS) the same device and inode, which also catches hard links.
+/// only, where struct stat starts with st_dev and st_ino on every architecture) the same device and inode, which also
+/// catches hard links.
 /// </summary>
 internal static partial class FileIdentity
 {
@@ -34,7 +35,7 @@ internal static partial class FileIdentity
 
     private static (ulong Device, ulong Inode)? Inode(string path)
     {
-        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) || !File.Exists(path)) return null;
+        if (!OperatingSystem.IsLinux() || !File.Exists(path)) return null;
         var buffer = new byte[512];
         try
         {
@@ -44,9 +45,8 @@ internal static partial class FileIdentity
         {
             return null;
         }
-        // Linux (x86-64, arm64): st_dev is 8 bytes at 0, st_ino 8 bytes at 8. macOS: st_dev is 4 bytes at 0, st_ino 8 bytes at 8.
-        ulong device = OperatingSystem.IsMacOS() ? BitConverter.ToUInt32(buffer, 0) : BitConverter.ToUInt64(buffer, 0);
-        return (device, BitConverter.ToUInt64(buffer, 8));
+        // Linux (x86-64, arm64): st_dev is 8 bytes at 0, st_ino 8 bytes at 8.
+        return (BitConverter.ToUInt64(buffer, 0), BitConverter.ToUInt64(buffer, 8));
     }
 
     [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8)]

@@ -65,6 +65,8 @@ public static class OnnxQuantizer
         options.Validate();
         if (options.Mode == QuantizationMode.Static && calibrationData is null && options.Calibration is null)
             throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
+        if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
+            throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
         var stopwatch = Stopwatch.StartNew();
         ModelVerifier.VerifyInput(model, sourcePath);
         options.Overrides?.CheckNames(model.Graph);

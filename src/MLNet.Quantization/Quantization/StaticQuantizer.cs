@@ -64,7 +64,7 @@ internal static class StaticQuantizer
             notes.Add($"latency guard: {ratio:F2}x the float model's latency (one thread, ONNX Runtime), every integer region kept.");
             return chosen;
         }
-        var regions = IntegerRegion.Find(chosen.Graph, chosen.Plan, factory.ElementCounts).OrderBy(r => r.Payoff).ToList();
+        var regions = factory.RankRegions(chosen);
         int low = 0, high = regions.Count;
         (Candidate Candidate, double Ratio)? best = null;
         while (low + 1 < high)
@@ -116,7 +116,7 @@ internal sealed class CandidateFactory
 
     public CandidateFactory(OnnxModel prepared, QuantizationOptions options, CalibrationData? data, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
-        Calibration = options.Calibration ?? new CalibrationResult();
+        Calibration = options.Calibration?.Copy() ?? new CalibrationResult();
         if (options.Calibration is { } given && given.ModelName.Length > 0 && given.ModelName != prepared.Graph.Name)
             throw new InvalidOperationException($"The calibration ranges were observed on the model '{given.ModelName}', not on '{prepared.Graph.Name}'. Calibrate this model (or pass the file written for it).");
         Calibration.ModelName = prepared.Graph.Name;
@@ -151,6 +151,18 @@ internal sealed class CandidateFactory
 
     /// <summary>The first calibration sample, for latency measurement.</summary>
     public IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> FirstSample() => _data!.Read(InputNames).First();
+
+    /// <summary>
+    /// The integer regions of a candidate's plan, least payoff first. Found on a freshly planned, not yet emitted copy:
+    /// the emitted graph holds rewritten nodes and no float weights, so the plan's node identities and weight shapes
+    /// are only valid before emission.
+    /// </summary>
+    public List<IntegerRegion> RankRegions(Candidate candidate)
+    {
+        var graph = new GraphEditor(new OnnxModel(_prepared.Clone(), _baseDirectory));
+        var plan = StaticPlanner.Plan(graph, _options with { CalibrationMethod = candidate.Method }, _floatValues, candidate.KeepFloat);
+        return IntegerRegion.Find(graph, plan, ElementCounts).OrderBy(r => r.Payoff).ToList();
+    }
 
     /// <summary>Plans a fresh copy with <paramref name="keepFloat"/> kept float, calibrates what is missing, emits and serializes it.</summary>
     public Candidate Build(CalibrationMethod method, IReadOnlyDictionary<int, string> keepFloat)

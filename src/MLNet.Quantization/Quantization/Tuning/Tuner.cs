@@ -42,6 +42,7 @@ internal sealed class Tuner
         foreach (var other in Enum.GetValues<CalibrationMethod>().Where(m => m != OptionsMethod))
         {
             if (OutOfBudget()) break;
+            if (!_factory.HasData && _factory.Calibration.RangesFor(other).Count == 0) continue;
             var judged = Judge(_factory.Build(other, new Dictionary<int, string>()), $"calibration method {other}");
             if (judged.Trial.MeetsTarget) return (judged.Candidate, null);
             double error = _evaluator.Error(judged.Trial.Agreement, judged.Trial.Cosine, judged.Trial.Metric);
