@@ -95,6 +95,8 @@ public class DynamicQuantizationTests
         Assert.False(conv.Quantized);
         Assert.Contains("slower", conv.Detail);
         Assert.Contains(result.Model.Graph.Node, n => n.OpType == "Conv");
+        Assert.Contains(result.Report.Notes, n => n.Contains("static mode", StringComparison.Ordinal) && n.StartsWith("1 Conv node(s)", StringComparison.Ordinal));
+        Assert.DoesNotContain(OnnxQuantizer.Quantize(TestModels.Mlp(), SmallWeights).Report.Notes, n => n.Contains("Conv node", StringComparison.Ordinal));
     }
 
     [Fact]

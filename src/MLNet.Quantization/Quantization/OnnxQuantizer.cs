@@ -104,6 +104,9 @@ public static class OnnxQuantizer
             working.Proto.IrVersion = 4;
 
         var after = QuantizationReport.MeasureConstants(working.Proto);
+        int floatConvs = nodes.Count(n => !n.Quantized && n.Detail == Operators.ConvQuantizer.SlowerThanFloatReason);
+        if (options.Mode == QuantizationMode.Dynamic && floatConvs > 0 && floatConvs * 2 >= nodes.Count)
+            notes.Add($"{floatConvs} Conv node(s) stay float in dynamic mode, so a convolutional model barely shrinks; static mode (Mode = Static, --mode static with calibration data) quantizes them and runs faster than float.");
         if (options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
             notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
