@@ -59,7 +59,7 @@ public sealed class TinyBertLabTests
         Assert.Empty(json.Epochs);
         Assert.Equal(new[] { "float", "dynamic INT8", "static INT8", "tuned INT8" }, json.Rows.Select(r => r.Model));
         Assert.Contains(json.Notes, n => n.StartsWith("Tuned INT8: ", StringComparison.Ordinal) && n.Contains("tuning: target met", StringComparison.Ordinal));
-        Assert.All(json.Rows, r => Assert.InRange(r.Accuracy, 0, 1));
+        Assert.All(json.Rows.Skip(1), r => Assert.True(Math.Abs(r.Accuracy - json.Rows[0].Accuracy) <= 0.1, $"{r.Model}: {r.Accuracy:P1} against float {json.Rows[0].Accuracy:P1}"));
         Assert.True(json.Rows[1].OnnxSizeKb < json.Rows[0].OnnxSizeKb && json.Rows[2].OnnxSizeKb <= json.Rows[0].OnnxSizeKb, report.ToMarkdown());
         var prepared = OnnxModelFile.Load(Path.Combine(folder.Path, "out", "encoder.float.onnx"));
         Assert.Contains(prepared.Graph.Output, o => o.Name == EncoderGraph.ClsOutput);
