@@ -19,8 +19,8 @@ public static class ExportedModelsTask
         {
             var floatPath = Path.Combine(folder, $"{model.Name}.onnx");
             OnnxModelFile.Save(model.Build(), floatPath);
-            for (int i = 0; i < 100; i++) Tasks.WriteSet(Path.Combine(folder, $"{model.Name}-calibration", $"test_data_set_{i}"), model.Inputs(1, 100 + i));
-            for (int i = 0; i < 16; i++) Tasks.WriteSet(Path.Combine(folder, $"{model.Name}-evaluation", $"test_data_set_{i}"), model.Inputs(model.Name.StartsWith("cntk") ? 1 : 8, 9000 + i));
+            for (int i = 0; i < 100; i++) TestDataSets.Write(Path.Combine(folder, $"{model.Name}-calibration", $"test_data_set_{i}"), model.Inputs(1, 100 + i));
+            for (int i = 0; i < 16; i++) TestDataSets.Write(Path.Combine(folder, $"{model.Name}-evaluation", $"test_data_set_{i}"), model.Inputs(model.Name.StartsWith("cntk") ? 1 : 8, 9000 + i));
             foreach (var guard in new[] { "true", "false" })
             {
                 var quantized = Path.Combine(folder, $"{model.Name}.{format}.guard-{guard}.onnx");

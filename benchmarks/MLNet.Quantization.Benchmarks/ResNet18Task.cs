@@ -47,6 +47,6 @@ public static class ResNet18Task
         var pixels = image.Buffer.ToArray().Select(v => Math.Clamp(128f + 70f * v, 0f, 255f)).ToArray();
         using var results = preprocess.Run(new[] { NamedOnnxValue.CreateFromTensor("OriginalInput", new DenseTensor<float>(pixels, new[] { 1, 3, 224, 224 })) });
         var prepared = results[0].AsTensor<float>().ToArray();
-        Tasks.WriteSet(set, new[] { NamedOnnxValue.CreateFromTensor("Input247", new DenseTensor<float>(prepared, new[] { 1, 3, 224, 224 })) });
+        TestDataSets.Write(set, new[] { NamedOnnxValue.CreateFromTensor("Input247", new DenseTensor<float>(prepared, new[] { 1, 3, 224, 224 })) });
     }
 }

@@ -19,8 +19,8 @@ public static class Tasks
         Directory.CreateDirectory(folder);
         var shape = new BertShape();
         OnnxModelFile.Save(BertModelBuilder.Build(shape), Path.Combine(folder, "bert.onnx"));
-        WriteSet(Path.Combine(folder, "bert-data", "test_data_set_0"), BertInputs.Create(batch: 4, shape, seed: 11));
-        for (int i = 0; i < 300; i++) WriteSet(Path.Combine(folder, "bert-calibration", $"test_data_set_{i}"), BertInputs.Create(batch: 1, shape, seed: 1000 + i));
+        TestDataSets.Write(Path.Combine(folder, "bert-data", "test_data_set_0"), BertInputs.Create(batch: 4, shape, seed: 11));
+        for (int i = 0; i < 300; i++) TestDataSets.Write(Path.Combine(folder, "bert-calibration", $"test_data_set_{i}"), BertInputs.Create(batch: 1, shape, seed: 1000 + i));
 
         OnnxModelFile.Save(CnnModelBuilder.Build(CnnShape.Default), Path.Combine(folder, "cnn.onnx"));
         foreach (var opset in new[] { 9L, 11L })
@@ -28,25 +28,10 @@ public static class Tasks
             var legacy = CnnShape.Default with { Opset = opset, WeightsInConstantNodes = true, Relu6 = true, DecomposedNorm = true };
             OnnxModelFile.Save(CnnModelBuilder.Build(legacy), Path.Combine(folder, $"cnn-opset{opset}.onnx"));
         }
-        for (int i = 0; i < 4; i++) WriteSet(Path.Combine(folder, "cnn-data", $"test_data_set_{i}"), CnnInputs.Create(batch: 8, seed: 20 + i));
-        for (int i = 0; i < 200; i++) WriteSet(Path.Combine(folder, "cnn-calibration", $"test_data_set_{i}"), CnnInputs.Create(batch: 1, seed: 5000 + i));
+        for (int i = 0; i < 4; i++) TestDataSets.Write(Path.Combine(folder, "cnn-data", $"test_data_set_{i}"), CnnInputs.Create(batch: 8, seed: 20 + i));
+        for (int i = 0; i < 200; i++) TestDataSets.Write(Path.Combine(folder, "cnn-calibration", $"test_data_set_{i}"), CnnInputs.Create(batch: 1, seed: 5000 + i));
         Console.WriteLine($"Wrote bert.onnx, cnn.onnx and their test and calibration data under {Path.GetFullPath(folder)}.");
         return 0;
-    }
-
-    internal static void WriteSet(string set, IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue> inputs)
-    {
-        Directory.CreateDirectory(set);
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            var proto = inputs[i].Value switch
-            {
-                DenseTensor<long> ids => TensorData.FromInt64(inputs[i].Name, ids.Dimensions.ToArray().Select(d => (long)d), ids.Buffer.Span),
-                DenseTensor<float> values => TensorData.FromFloats(inputs[i].Name, values.Dimensions.ToArray().Select(d => (long)d), values.Buffer.Span),
-                _ => throw new InvalidOperationException("Unexpected input type."),
-            };
-            File.WriteAllBytes(Path.Combine(set, $"input_{i}.pb"), proto.ToByteArray());
-        }
     }
 
     /// <summary>Peak working set growth while loading and quantizing a model file, against the file's size.</summary>

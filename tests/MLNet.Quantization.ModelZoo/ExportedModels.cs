@@ -10,6 +10,10 @@ namespace MLNet.Quantization.ModelZoo;
 /// <param name="IsClassifier">Whether argmax over the last axis is the prediction (else the output is a feature map).</param>
 public sealed record ExportedModel(string Name, Func<OnnxModel> Build, Func<int, int, List<NamedOnnxValue>> Inputs, bool IsClassifier)
 {
+    /// <summary><paramref name="count"/> single-image samples from seeds <paramref name="firstSeed"/> on, as calibration or evaluation data.</summary>
+    public CalibrationData Samples(int firstSeed, int count) =>
+        CalibrationData.FromInputs(Enumerable.Range(firstSeed, count).Select(i => (IReadOnlyList<NamedOnnxValue>)Inputs(1, i)));
+
     /// <summary>The four models of <see cref="ExportedModelBuilder"/>.</summary>
     public static IReadOnlyList<ExportedModel> All { get; } = new[]
     {

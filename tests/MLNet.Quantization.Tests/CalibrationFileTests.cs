@@ -15,7 +15,7 @@ public class CalibrationFileTests
     {
         using var folder = new TempFolder();
         OnnxModelFile.Save(Detector.Build(), folder.File("f.onnx"));
-        for (int i = 0; i < 12; i++) TestData.WriteSet(folder.File($"cal/test_data_set_{i}"), Detector.Inputs(1, 100 + i));
+        for (int i = 0; i < 12; i++) TestDataSets.Write(folder.File($"cal/test_data_set_{i}"), Detector.Inputs(1, 100 + i));
         string[] Quantize(string output, params string[] extra) =>
             new[] { "quantize", folder.File("f.onnx"), "-o", folder.File(output), "--mode", "static", "--latency-guard", "false" }.Concat(extra).ToArray();
 

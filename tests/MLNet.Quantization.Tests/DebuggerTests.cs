@@ -10,18 +10,15 @@ public class DebuggerTests
 {
     private static readonly ExportedModel Crnn = ExportedModel.All.Single(m => m.Name == "crnn");
 
-    private static CalibrationData Samples(int first, int count) =>
-        CalibrationData.FromInputs(Enumerable.Range(first, count).Select(i => (IReadOnlyList<NamedOnnxValue>)Crnn.Inputs(1, i)));
-
     [Theory]
     [InlineData(QuantizationFormat.Qdq)]
     [InlineData(QuantizationFormat.QOperator)]
     public void The_output_tensor_error_equals_the_error_measured_on_the_model_outputs(QuantizationFormat format)
     {
         var floatModel = Crnn.Build();
-        var quantized = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, Format = format, LatencyGuard = false }, Samples(100, 16)).Model;
+        var quantized = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, Format = format, LatencyGuard = false }, Crnn.Samples(100, 16)).Model;
 
-        var report = QuantizationDebugger.Compare(floatModel, quantized, Samples(5000, 4));
+        var report = QuantizationDebugger.Compare(floatModel, quantized, Crnn.Samples(5000, 4));
 
         Assert.Equal(4, report.Samples);
         Assert.True(report.Tensors.Count >= 10, $"{report.Tensors.Count} tensors matched");
@@ -48,7 +45,7 @@ public class DebuggerTests
     public void A_model_compared_with_itself_is_exact_everywhere()
     {
         var floatModel = Crnn.Build();
-        var report = QuantizationDebugger.Compare(floatModel, floatModel, Samples(1, 2));
+        var report = QuantizationDebugger.Compare(floatModel, floatModel, Crnn.Samples(1, 2));
         Assert.All(report.Tensors, t => Assert.True(double.IsPositiveInfinity(t.SqnrDb) && t.MaxAbsError == 0, t.FloatTensor));
         Assert.Empty(report.Unmatched);
     }
@@ -58,7 +55,7 @@ public class DebuggerTests
     {
         using var folder = new TempFolder();
         OnnxModelFile.Save(Crnn.Build(), folder.File("f.onnx"));
-        for (int i = 0; i < 12; i++) TestData.WriteSet(folder.File($"data/test_data_set_{i}"), Crnn.Inputs(1, 300 + i));
+        for (int i = 0; i < 12; i++) TestDataSets.Write(folder.File($"data/test_data_set_{i}"), Crnn.Inputs(1, 300 + i));
         var output = new StringWriter();
         Assert.Equal(0, CliApp.Run(new[] { "quantize", folder.File("f.onnx"), "-o", folder.File("q.onnx"), "--mode", "static", "--calibration-data", folder.File("data"), "--latency-guard", "false" }, new StringWriter(), new StringWriter()));
         Assert.Equal(0, CliApp.Run(new[] { "debug", folder.File("f.onnx"), folder.File("q.onnx"), "--data", folder.File("data"), "--top", "5" }, output, new StringWriter()));
@@ -73,14 +70,14 @@ public class DebuggerTests
     public void Sensitivity_of_a_node_equals_the_error_of_the_model_with_only_that_node_quantized()
     {
         var floatModel = Crnn.Build();
-        var nodes = QuantizationDebugger.Sensitivity(floatModel, new QuantizationOptions(), Samples(100, 16), Samples(6000, 6));
+        var nodes = QuantizationDebugger.Sensitivity(floatModel, new QuantizationOptions(), Crnn.Samples(100, 16), Crnn.Samples(6000, 6));
 
         Assert.Equal(5, nodes.Count);
         Assert.Equal(nodes.OrderBy(n => n.Cosine).Select(n => n.NodeName), nodes.Select(n => n.NodeName));
         Assert.All(nodes, n => Assert.InRange(n.Cosine, 0.9, 0.999999));
         var worst = nodes[0];
         var others = nodes.Skip(1).Select(n => n.NodeName).ToArray();
-        var alone = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false, NodesToExclude = others }, Samples(100, 16)).Model;
+        var alone = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false, NodesToExclude = others }, Crnn.Samples(100, 16)).Model;
         var expected = new List<float>();
         var actual = new List<float>();
         for (int i = 6000; i < 6006; i++)

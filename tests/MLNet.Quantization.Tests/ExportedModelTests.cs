@@ -9,9 +9,6 @@ namespace MLNet.Quantization.Tests;
 /// <summary>Models shaped like other tools' exports, judged by ONNX Runtime running the float model on inputs not used for calibration.</summary>
 public class ExportedModelTests
 {
-    private static CalibrationData Calibration(ExportedModel model, int count = 24) =>
-        CalibrationData.FromInputs(Enumerable.Range(0, count).Select(i => (IReadOnlyList<NamedOnnxValue>)model.Inputs(1, 100 + i)));
-
     private static float[] Run(byte[] model, List<NamedOnnxValue> inputs)
     {
         using var session = new InferenceSession(model);
@@ -30,7 +27,7 @@ public class ExportedModelTests
         var model = ExportedModel.All.Single(m => m.Name == name);
         var floatModel = model.Build();
         var floatBytes = OnnxModelFile.ToBytes(floatModel);
-        var result = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, Format = format, LatencyGuard = false }, Calibration(model));
+        var result = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, Format = format, LatencyGuard = false }, model.Samples(100, 24));
 
         Assert.True(result.Report.QuantizedNodeCount > 0, result.Report.ToString());
         var held = model.Inputs(1, 7000);
@@ -43,7 +40,7 @@ public class ExportedModelTests
     {
         var model = ExportedModelBuilder.CntkStyle();
         Assert.Contains(model.Graph.Node, n => n.OpType == "BatchNormalization" && n.Attribute.Any(a => a.Name == "spatial"));
-        var result = OnnxQuantizer.Quantize(model, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false }, Calibration(ExportedModel.All.Single(m => m.Name == "cntk-opset8")));
+        var result = OnnxQuantizer.Quantize(model, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false }, ExportedModel.All.Single(m => m.Name == "cntk-opset8").Samples(100, 24));
 
         var written = result.Model.Proto;
         Assert.True(written.IrVersion >= 4);
@@ -79,7 +76,7 @@ public class ExportedModelTests
         var graph = new GraphEditor(new OnnxModel(model.Proto.Clone()));
         Preparation.OpsetUpgrade.To10(graph);
         Preparation.BatchNormFolding.Apply(graph);
-        var factory = new CandidateFactory(graph.Model, new QuantizationOptions { Mode = QuantizationMode.Static }, Calibration(ExportedModel.All[0], 2), null, CancellationToken.None);
+        var factory = new CandidateFactory(graph.Model, new QuantizationOptions { Mode = QuantizationMode.Static }, ExportedModel.All[0].Samples(100, 2), null, CancellationToken.None);
         var candidate = factory.Build(CalibrationMethod.MinMax, new Dictionary<int, string>());
 
         var regions = factory.RankRegions(candidate);
@@ -101,7 +98,7 @@ public class ExportedModelTests
     {
         var model = ExportedModel.All.Single(m => m.Name == "crnn");
         var floatModel = model.Build();
-        var result = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static }, Calibration(model));
+        var result = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static }, model.Samples(100, 24));
 
         Assert.Contains(result.Report.Notes, n => n.StartsWith("latency guard: ", StringComparison.Ordinal));
         Assert.Contains("latency guard", result.Report.ToString(), StringComparison.Ordinal);

@@ -22,7 +22,7 @@ public class OverridesTests
             { "keepFloat": ["{{keep}}"], "tensors": { "{{rangeTensor}}": { "min": -4, "max": 4 }, "{{weight}}": { "perChannel": false } } }
             """);
         var overrides = QuantizationOverrides.Load(folder.File("o.json"));
-        var calibration = CalibrationData.FromInputs(Enumerable.Range(0, 8).Select(i => (IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue>)Detector.Inputs(1, i)));
+        var calibration = Detector.Samples(0, 8);
         var result = OnnxQuantizer.Quantize(model, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false, Overrides = overrides }, calibration);
 
         Assert.Contains(result.Report.Nodes, n => n.NodeName == keep && !n.Quantized && n.Detail == "kept float by an override");

@@ -105,12 +105,7 @@ public class TrustTests
         using var folder = new TempFolder();
         var input = folder.File("cnn.onnx");
         OnnxModelFile.Save(CnnModelBuilder.Build(new CnnShape(new[] { 32, 64, 64 }, ImageSize: 96)), input);
-        for (int i = 0; i < 400; i++)
-        {
-            var set = Directory.CreateDirectory(folder.File($"calibration/test_data_set_{i}")).FullName;
-            var tensor = (Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>)CnnInputs.Create(batch: 1, seed: i, size: 96)[0].Value;
-            File.WriteAllBytes(Path.Combine(set, "input_0.pb"), Google.Protobuf.MessageExtensions.ToByteArray(TensorData.FromFloats("image", new long[] { 1, 3, 96, 96 }, tensor.Buffer.Span)));
-        }
+        for (int i = 0; i < 400; i++) TestDataSets.Write(folder.File($"calibration/test_data_set_{i}"), CnnInputs.Create(batch: 1, seed: i, size: 96));
         var cli = Path.Combine(AppContext.BaseDirectory, "mlnet-quantize.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { cli, "quantize", input, "-o", folder.File("q.onnx"), "--mode", "static", "--calibration-data", folder.File("calibration"), "--max-calibration-samples", "400" })

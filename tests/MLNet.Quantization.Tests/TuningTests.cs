@@ -10,11 +10,8 @@ public class TuningTests
 {
     private static readonly ExportedModel Crnn = ExportedModel.All.Single(m => m.Name == "crnn");
 
-    private static CalibrationData Data(int first, int count) =>
-        CalibrationData.FromInputs(Enumerable.Range(first, count).Select(i => (IReadOnlyList<NamedOnnxValue>)Crnn.Inputs(1, i)));
-
     private static QuantizationOptions Tuned(TuningOptions tuning) =>
-        new() { Mode = QuantizationMode.Static, LatencyGuard = false, Tuning = tuning with { EvaluationData = tuning.EvaluationData ?? Data(8000, 12) } };
+        new() { Mode = QuantizationMode.Static, LatencyGuard = false, Tuning = tuning with { EvaluationData = tuning.EvaluationData ?? Crnn.Samples(8000, 12) } };
 
     private static double Cosine(OnnxModel a, OnnxModel b, int first, int count)
     {
@@ -36,11 +33,11 @@ public class TuningTests
     public void The_tuned_model_meets_its_cosine_target_on_the_evaluation_data_and_every_trial_is_reported()
     {
         var floatModel = Crnn.Build();
-        var full = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false }, Data(100, 24));
+        var full = OnnxQuantizer.Quantize(floatModel, new QuantizationOptions { Mode = QuantizationMode.Static, LatencyGuard = false }, Crnn.Samples(100, 24));
         double fullCosine = Cosine(floatModel, full.Model, 8000, 12);
         double target = 1 - (1 - fullCosine) / 4;
 
-        var tuned = OnnxQuantizer.Quantize(floatModel, Tuned(new TuningOptions { MinCosine = target }), Data(100, 24));
+        var tuned = OnnxQuantizer.Quantize(floatModel, Tuned(new TuningOptions { MinCosine = target }), Crnn.Samples(100, 24));
 
         Assert.True(Cosine(floatModel, tuned.Model, 8000, 12) >= target - 1e-9, $"target {target}\n{tuned.Report}");
         Assert.True(tuned.Report.QuantizedNodeCount > 0, tuned.Report.ToString());
@@ -63,7 +60,7 @@ public class TuningTests
             using var result = session.Run(Crnn.Inputs(1, 8500));
             return result[0].AsTensor<float>().Max();
         }
-        var tuned = OnnxQuantizer.Quantize(Crnn.Build(), Tuned(new TuningOptions { Metric = Metric, MaxMetricDrop = 1.0 }), Data(100, 16));
+        var tuned = OnnxQuantizer.Quantize(Crnn.Build(), Tuned(new TuningOptions { Metric = Metric, MaxMetricDrop = 1.0 }), Crnn.Samples(100, 16));
         Assert.Equal("float model", descriptions[0]);
         Assert.Equal(tuned.Report.Trials.Count + 1, descriptions.Count);
         Assert.True(tuned.Report.Trials[0].MeetsTarget);
@@ -74,15 +71,15 @@ public class TuningTests
     public void An_unreachable_target_throws_with_the_best_trial_and_the_cli_writes_nothing_unless_asked()
     {
         var options = Tuned(new TuningOptions { MinAgreement = 0.999999, MaxTrials = 2 });
-        var error = Assert.Throws<TuningTargetException>(() => OnnxQuantizer.Quantize(Crnn.Build(), options, Data(100, 16)));
+        var error = Assert.Throws<TuningTargetException>(() => OnnxQuantizer.Quantize(Crnn.Build(), options, Crnn.Samples(100, 16)));
         Assert.Equal(2, error.Trials.Count);
         Assert.Contains("No plan met the target", error.Message, StringComparison.Ordinal);
         Assert.Contains(error.Trials, t => t.Number == error.Best.Number);
 
         using var folder = new TempFolder();
         OnnxModelFile.Save(Crnn.Build(), folder.File("f.onnx"));
-        for (int i = 0; i < 16; i++) TestData.WriteSet(folder.File($"cal/test_data_set_{i}"), Crnn.Inputs(1, 100 + i));
-        for (int i = 0; i < 8; i++) TestData.WriteSet(folder.File($"eval/test_data_set_{i}"), Crnn.Inputs(1, 9000 + i));
+        for (int i = 0; i < 16; i++) TestDataSets.Write(folder.File($"cal/test_data_set_{i}"), Crnn.Inputs(1, 100 + i));
+        for (int i = 0; i < 8; i++) TestDataSets.Write(folder.File($"eval/test_data_set_{i}"), Crnn.Inputs(1, 9000 + i));
         string[] Args(params string[] extra) => new[] { "quantize", folder.File("f.onnx"), "-o", folder.File("q.onnx"), "--mode", "static", "--calibration-data", folder.File("cal"),
             "--tune", "--evaluation-data", folder.File("eval"), "--min-agreement", "0.999999", "--max-trials", "2" }.Concat(extra).ToArray();
         var stderr = new StringWriter();
@@ -98,8 +95,8 @@ public class TuningTests
     [Fact]
     public void Tuning_without_a_target_or_outside_static_mode_is_refused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantizationOptions { Mode = QuantizationMode.Static, Tuning = new TuningOptions { EvaluationData = Data(0, 1) } }.Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantizationOptions { Tuning = new TuningOptions { EvaluationData = Data(0, 1), MinCosine = 0.99 } }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantizationOptions { Mode = QuantizationMode.Static, Tuning = new TuningOptions { EvaluationData = Crnn.Samples(0, 1) } }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantizationOptions { Tuning = new TuningOptions { EvaluationData = Crnn.Samples(0, 1), MinCosine = 0.99 } }.Validate());
         Assert.Throws<ArgumentNullException>(() => new QuantizationOptions { Mode = QuantizationMode.Static, Tuning = new TuningOptions { MinCosine = 0.99 } }.Validate());
         Assert.Equal(CliApp.BadUsage, CliApp.Run(new[] { "quantize", "x.onnx", "-o", "y.onnx", "--mode", "static", "--calibration-data", ".", "--tune" }, new StringWriter(), new StringWriter()));
     }

@@ -7,8 +7,9 @@ internal static class ModelVerifier
 {
     /// <summary>Throws <see cref="OnnxFormatException"/> with ONNX Runtime's message when the input model does not load.</summary>
     /// <param name="model">The parsed input.</param>
-    /// <param name="path">The file it came from (used for models with external data); null for models from memory.</param>
-    public static void VerifyInput(OnnxModel model, string? path)
+    /// <param name="path">The file it came from, loaded by ONNX Runtime directly; null for models from memory.</param>
+    /// <param name="bytes">The serialized model when the caller has it, so it is not serialized again; null otherwise.</param>
+    public static void VerifyInput(OnnxModel model, string? path, byte[]? bytes = null)
     {
         bool external = model.Graph.Initializer.Any(ExternalDataReference.IsExternal);
         if (external && path is null && model.BaseDirectory is null) return;
@@ -19,10 +20,30 @@ internal static class ModelVerifier
         try
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
-            using var session = path is not null ? new InferenceSession(path, options) : new InferenceSession(OnnxModelFile.ToBytes(model), options);
+            using var session = path is not null ? new InferenceSession(path, options) : new InferenceSession(bytes ?? OnnxModelFile.ToBytes(model), options);
         }
         catch (OnnxRuntimeException e)
         {
+            throw new OnnxFormatException($"The input model is not valid: {Clean(e.Message)} Fix or re-export the model; ONNX Runtime must be able to load it before it can be quantized.", e);
+        }
+    }
+
+    /// <summary>
+    /// Checks a model file in ONNX Runtime before this project parses it, so ONNX Runtime's copy of the weights is
+    /// freed before the quantizer holds its own. When ONNX Runtime rejects the file, the project's parser is tried
+    /// first so a file that is not ONNX at all (empty, truncated) gets its plainer message.
+    /// </summary>
+    public static void VerifyInputFile(string path)
+    {
+        if (!File.Exists(path)) return;
+        try
+        {
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+            using var session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            OnnxModelFile.Load(path);
             throw new OnnxFormatException($"The input model is not valid: {Clean(e.Message)} Fix or re-export the model; ONNX Runtime must be able to load it before it can be quantized.", e);
         }
     }

@@ -16,14 +16,14 @@ public static class OnnxQuantizer
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
-        Quantize(OnnxModelFile.Load(modelPath), options, progress);
+        Run(LoadVerified(modelPath), modelPath, null, options, null, progress, CancellationToken.None);
 
     /// <summary>Quantizes a serialized model.</summary>
     /// <param name="modelBytes">The float model's bytes.</param>
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
-        Quantize(OnnxModelFile.Load(modelBytes), options, progress);
+        Run(OnnxModelFile.Load(modelBytes), null, modelBytes, options, null, progress, CancellationToken.None);
 
     /// <summary>Quantizes a loaded model; <paramref name="model"/> itself is left unchanged.</summary>
     /// <param name="model">The float model.</param>
@@ -39,7 +39,7 @@ public static class OnnxQuantizer
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(OnnxModelFile.Load(modelPath), modelPath, options, calibrationData, progress, cancellationToken);
+        Run(LoadVerified(modelPath), modelPath, null, options, calibrationData, progress, cancellationToken);
 
     /// <summary>Quantizes a serialized model; static mode calibrates on <paramref name="calibrationData"/>.</summary>
     /// <param name="modelBytes">The float model's bytes.</param>
@@ -48,7 +48,7 @@ public static class OnnxQuantizer
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(OnnxModelFile.Load(modelBytes), null, options, calibrationData, progress, cancellationToken);
+        Run(OnnxModelFile.Load(modelBytes), null, modelBytes, options, calibrationData, progress, cancellationToken);
 
     /// <summary>Quantizes a loaded model, which is left unchanged; static mode calibrates on <paramref name="calibrationData"/>.</summary>
     /// <param name="model">The float model.</param>
@@ -57,9 +57,17 @@ public static class OnnxQuantizer
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(model ?? throw new ArgumentNullException(nameof(model)), null, options, calibrationData, progress, cancellationToken);
+        Run(model ?? throw new ArgumentNullException(nameof(model)), null, null, options, calibrationData, progress, cancellationToken);
 
-    private static QuantizationResult Run(OnnxModel model, string? sourcePath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Checks the file in ONNX Runtime, then parses it (see <see cref="ModelVerifier.VerifyInputFile"/>).</summary>
+    private static OnnxModel LoadVerified(string path)
+    {
+        if (path is null) throw new ArgumentNullException(nameof(path));
+        ModelVerifier.VerifyInputFile(path);
+        return OnnxModelFile.Load(path);
+    }
+
+    private static QuantizationResult Run(OnnxModel model, string? sourcePath, byte[]? sourceBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
         options ??= new QuantizationOptions();
         options.Validate();
@@ -68,7 +76,7 @@ public static class OnnxQuantizer
         if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
             throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
         var stopwatch = Stopwatch.StartNew();
-        ModelVerifier.VerifyInput(model, sourcePath);
+        if (sourcePath is null) ModelVerifier.VerifyInput(model, null, sourceBytes);
         options.Overrides?.CheckNames(model.Graph);
         cancellationToken.ThrowIfCancellationRequested();
         var before = QuantizationReport.MeasureConstants(model.Proto);
@@ -134,9 +142,9 @@ public static class OnnxQuantizer
     {
         if (inputPath is null) throw new ArgumentNullException(nameof(inputPath));
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
-        var input = OnnxModelFile.Load(inputPath);
+        var input = LoadVerified(inputPath);
         OutputPathGuard.Check(inputPath, input, outputPath);
-        var result = Run(input, inputPath, options, calibrationData, progress, cancellationToken);
+        var result = Run(input, inputPath, null, options, calibrationData, progress, cancellationToken);
         result.Save(outputPath, externalData, cancellationToken);
         return result.Report;
     }
