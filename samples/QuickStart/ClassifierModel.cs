@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 using MLNet.Quantization.Onnx;
-using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace MLNet.Quantization.Samples.QuickStart;
 
@@ -21,12 +21,12 @@ public static class ClassifierModel
     {
         var random = new Random(seed);
         var b = new GraphBuilder("quickstart-classifier");
-        var x = b.Input("features", DataType.Float, "batch", 512L);
+        var x = b.Input("features", TensorElementType.Float, "batch", 512L);
         var h1 = b.Node("Relu", new[] { b.Node("Gemm", new[] { x, Weights(b, random, "w1", 512, 1024), Bias(b, random, "b1", 1024) }) });
         var h2 = b.Node("Relu", new[] { b.Node("Add", new[] { b.Node("MatMul", new[] { h1, Weights(b, random, "w2", 1024, 1024) }), Bias(b, random, "b2", 1024) }) });
         var logits = b.Node("Add", new[] { b.Node("MatMul", new[] { h2, Weights(b, random, "w3", 1024, 10) }), Bias(b, random, "b3", 10) });
-        b.Node("Softmax", new[] { logits }, "scores", NodeAttributes.Int("axis", -1));
-        b.Output("scores", DataType.Float, "batch", 10L);
+        b.Node("Softmax", new[] { logits }, "scores", OnnxAttribute.Int("axis", -1));
+        b.Output("scores", TensorElementType.Float, "batch", 10L);
         return b.Build();
     }
 

@@ -89,8 +89,9 @@ internal static class QuantizeCommand
             QuantizationReport report;
             try
             {
-                report = OnnxQuantizer.QuantizeFile(source.FullName, destination.FullName, options, dataMode, new StageProgress(errorOutput),
-                    calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName), cancellationToken);
+                var samples = calibration is null ? null : CalibrationData.FromTestDataFolder(calibration.FullName);
+                report = LiveProgress.Run(errorOutput, progress =>
+                    OnnxQuantizer.QuantizeFile(source.FullName, destination.FullName, options, dataMode, progress, samples, cancellationToken));
             }
             catch (TuningTargetException missed)
             {

@@ -1,6 +1,6 @@
 namespace MLNet.Quantization.Cli;
 
-/// <summary>Prints calibration progress to stderr every 10 percent, so long runs show they are alive.</summary>
+/// <summary>Progress as plain lines for a redirected stderr: calibration every 10 percent and each tuning trial.</summary>
 internal sealed class StageProgress : IProgress<QuantizationProgress>
 {
     private readonly TextWriter _writer;

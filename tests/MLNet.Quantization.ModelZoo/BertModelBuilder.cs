@@ -29,7 +29,7 @@ public static class BertModelBuilder
         var types = b.Node("Gather", new[] { Weights(b, random, "embeddings.token_type", 2, h), typeIds });
         var x = LayerNorm(b, "embeddings.norm", b.Node("Add", new[] { b.Node("Add", new[] { words, positions }), types }), h);
 
-        var maskFloat = b.Node("Cast", new[] { mask }, null, NodeAttributes.Int("to", (long)DataType.Float));
+        var maskFloat = b.Node("Cast", new[] { mask }, null, OnnxAttribute.Int("to", (long)DataType.Float));
         var inverted = b.Node("Sub", new[] { Scalar(b, "one", 1f), maskFloat });
         var additive = b.Node("Mul", new[] { inverted, Scalar(b, "mask_value", -10000f) });
         var maskAxes = b.Initializer(TensorData.FromInt64("mask_axes", new long[] { 2 }, new long[] { 1, 2 }));
@@ -42,13 +42,13 @@ public static class BertModelBuilder
         {
             var p = $"layer{layer}";
             string Heads(string name, long[] perm) =>
-                b.Node("Transpose", new[] { b.Node("Reshape", new[] { Linear(b, random, $"{p}.{name}", x, h, h), headsShape }) }, null, NodeAttributes.Ints("perm", perm));
+                b.Node("Transpose", new[] { b.Node("Reshape", new[] { Linear(b, random, $"{p}.{name}", x, h, h), headsShape }) }, null, OnnxAttribute.Ints("perm", perm));
             var q = Heads("query", new long[] { 0, 2, 1, 3 });
             var k = Heads("key", new long[] { 0, 2, 3, 1 });
             var v = Heads("value", new long[] { 0, 2, 1, 3 });
             var scores = b.Node("Add", new[] { b.Node("Mul", new[] { b.Node("MatMul", new[] { q, k }), scale }), mask4d });
-            var probabilities = b.Node("Softmax", new[] { scores }, null, NodeAttributes.Int("axis", -1));
-            var context = b.Node("Transpose", new[] { b.Node("MatMul", new[] { probabilities, v }) }, null, NodeAttributes.Ints("perm", 0, 2, 1, 3));
+            var probabilities = b.Node("Softmax", new[] { scores }, null, OnnxAttribute.Int("axis", -1));
+            var context = b.Node("Transpose", new[] { b.Node("MatMul", new[] { probabilities, v }) }, null, OnnxAttribute.Ints("perm", 0, 2, 1, 3));
             var merged = b.Node("Reshape", new[] { context, mergedShape });
             var attention = Linear(b, random, $"{p}.attention_output", merged, h, h);
             x = LayerNorm(b, $"{p}.attention_norm", b.Node("Add", new[] { attention, x }), h);
@@ -80,7 +80,7 @@ public static class BertModelBuilder
     {
         var gamma = b.Initializer($"{name}.gamma", new long[] { hidden }, Enumerable.Repeat(1f, hidden).ToArray());
         var beta = b.Initializer($"{name}.beta", new long[] { hidden }, new float[hidden]);
-        return b.Node("LayerNormalization", new[] { input, gamma, beta }, null, NodeAttributes.Int("axis", -1), NodeAttributes.Float("epsilon", 1e-12f));
+        return b.Node("LayerNormalization", new[] { input, gamma, beta }, null, OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", 1e-12f));
     }
 
     private static string Gelu(GraphBuilder b, string x)

@@ -37,21 +37,21 @@ public static class CnnModelBuilder
             var p = $"block{block}";
             var weight = Weight(b, shape, random, $"{p}.conv.weight", new long[] { outChannels, inChannels, 3, 3 }, MathF.Sqrt(2f / (inChannels * 9)));
             var bias = Weight(b, shape, random, $"{p}.conv.bias", new long[] { outChannels }, 0.05f);
-            x = b.Node("Conv", new[] { x, weight, bias }, null, NodeAttributes.Ints("kernel_shape", 3, 3), NodeAttributes.Ints("pads", 1, 1, 1, 1));
+            x = b.Node("Conv", new[] { x, weight, bias }, null, OnnxAttribute.Ints("kernel_shape", 3, 3), OnnxAttribute.Ints("pads", 1, 1, 1, 1));
             var gamma = Vector(b, shape, random, $"{p}.bn.gamma", outChannels, 1f, 0.2f);
             var beta = Vector(b, shape, random, $"{p}.bn.beta", outChannels, 0f, 0.1f);
             var mean = Vector(b, shape, random, $"{p}.bn.mean", outChannels, 0f, 0.2f);
             var variance = Vector(b, shape, random, $"{p}.bn.var", outChannels, 1.5f, 0.5f);
-            x = b.Node("BatchNormalization", new[] { x, gamma, beta, mean, variance }, null, NodeAttributes.Float("epsilon", 1e-5f));
+            x = b.Node("BatchNormalization", new[] { x, gamma, beta, mean, variance }, null, OnnxAttribute.Float("epsilon", 1e-5f));
             x = Activation(b, shape, x);
-            x = b.Node("MaxPool", new[] { x }, null, NodeAttributes.Ints("kernel_shape", 2, 2), NodeAttributes.Ints("strides", 2, 2));
+            x = b.Node("MaxPool", new[] { x }, null, OnnxAttribute.Ints("kernel_shape", 2, 2), OnnxAttribute.Ints("strides", 2, 2));
             inChannels = outChannels;
         }
         x = b.Node("Flatten", new[] { b.Node("GlobalAveragePool", new[] { x }) });
         if (shape.DecomposedNorm) x = DecomposedNorm(b, shape, random, x, inChannels);
         var fc = Weight(b, shape, random, "fc.weight", new long[] { shape.Classes, inChannels }, MathF.Sqrt(1f / inChannels));
         var fcBias = Weight(b, shape, random, "fc.bias", new long[] { shape.Classes }, 0.05f);
-        b.Node("Gemm", new[] { x, fc, fcBias }, "logits", NodeAttributes.Int("transB", 1));
+        b.Node("Gemm", new[] { x, fc, fcBias }, "logits", OnnxAttribute.Int("transB", 1));
         b.Output("logits", DataType.Float, "batch", (long)shape.Classes);
         return b.Build(irVersion: shape.Opset < 11 ? 4 : 8);
     }
@@ -59,14 +59,14 @@ public static class CnnModelBuilder
     private static string Activation(GraphBuilder b, CnnShape shape, string x)
     {
         if (!shape.Relu6) return b.Node("Relu", new[] { x });
-        if (shape.Opset < 11) return b.Node("Clip", new[] { x }, null, NodeAttributes.Float("min", 0f), NodeAttributes.Float("max", 6f));
+        if (shape.Opset < 11) return b.Node("Clip", new[] { x }, null, OnnxAttribute.Float("min", 0f), OnnxAttribute.Float("max", 6f));
         return b.Node("Clip", new[] { x, Scalar(b, shape, $"{x}_min", 0f), Scalar(b, shape, $"{x}_max", 6f) });
     }
 
     private static string DecomposedNorm(GraphBuilder b, CnnShape shape, Random random, string x, int width)
     {
         string ReduceMean(string input) => shape.Opset < 18
-            ? b.Node("ReduceMean", new[] { input }, null, NodeAttributes.Ints("axes", -1))
+            ? b.Node("ReduceMean", new[] { input }, null, OnnxAttribute.Ints("axes", -1))
             : b.Node("ReduceMean", new[] { input, b.Initializer(TensorData.FromInt64($"{input}_axes", new long[] { 1 }, new long[] { -1 })) });
         var centered = b.Node("Sub", new[] { x, ReduceMean(x) });
         var variance = ReduceMean(b.Node("Pow", new[] { centered, Scalar(b, shape, "norm.two", 2f) }));

@@ -41,7 +41,7 @@ public sealed class ExportedModelBuilder
         }
         x = m.HardSwish(m.ConvBn(x, 40, 128, 1));
         x = m._b.Node("Flatten", new[] { m._b.Node("GlobalAveragePool", new[] { x }) });
-        m._b.Node("Gemm", new[] { x, m.Weight(new long[] { 10, 128 }, 128), m.Weight(new long[] { 10 }, 1, 0.05f) }, "logits", NodeAttributes.Int("transB", 1));
+        m._b.Node("Gemm", new[] { x, m.Weight(new long[] { 10, 128 }, 128), m.Weight(new long[] { 10 }, 1, 0.05f) }, "logits", OnnxAttribute.Int("transB", 1));
         m._b.Output("logits", DataType.Float, "batch", 10L);
         return m._b.Build(irVersion: 6);
     }
@@ -58,10 +58,10 @@ public sealed class ExportedModelBuilder
         x = m._b.Node("Relu", new[] { m.ConvBn(x, 64, 96, 3) });
         x = m.Pool(x, 8, 2, 8, 2);
         // [batch, 96, 1, 12] -> sequence [batch, 12, 96]
-        x = m._b.Node("Transpose", new[] { m._b.Node("Squeeze", new[] { x }, null, NodeAttributes.Ints("axes", 2)) }, null, NodeAttributes.Ints("perm", 0, 2, 1));
+        x = m._b.Node("Transpose", new[] { m._b.Node("Squeeze", new[] { x }, null, OnnxAttribute.Ints("axes", 2)) }, null, OnnxAttribute.Ints("perm", 0, 2, 1));
         x = m._b.Node("Relu", new[] { m._b.Node("Add", new[] { m._b.Node("MatMul", new[] { x, m.Weight(new long[] { 96, 128 }, 96) }), m.Weight(new long[] { 128 }, 1, 0.05f) }) });
         x = m._b.Node("Add", new[] { m._b.Node("MatMul", new[] { x, m.Weight(new long[] { 128, 37 }, 128, 0.6f) }), m.Weight(new long[] { 37 }, 1, 0.05f) });
-        m._b.Node("Softmax", new[] { x }, "probabilities", NodeAttributes.Int("axis", 2));
+        m._b.Node("Softmax", new[] { x }, "probabilities", OnnxAttribute.Int("axis", 2));
         m._b.Output("probabilities", DataType.Float, "batch", 12L, 37L);
         return m._b.Build(irVersion: 6);
     }
@@ -76,9 +76,9 @@ public sealed class ExportedModelBuilder
         var c3 = m._b.Node("Relu", new[] { m.ConvBn(c2, 32, 64, 3, stride: 2) });
         var scales = m._b.Initializer(TensorData.FromFloats("up_scales", new long[] { 4 }, new[] { 1f, 1f, 2f, 2f }));
         var roi = m._b.Initializer(TensorData.FromFloats("up_roi", new long[] { 0 }, Array.Empty<float>()));
-        var up = m._b.Node("Resize", new[] { m.ConvBn(c3, 64, 32, 1), roi, scales }, null, NodeAttributes.String("mode", "nearest"));
+        var up = m._b.Node("Resize", new[] { m.ConvBn(c3, 64, 32, 1), roi, scales }, null, OnnxAttribute.String("mode", "nearest"));
         var merged = m._b.Node("Relu", new[] { m._b.Node("Add", new[] { up, m.ConvBn(c2, 32, 32, 1) }) });
-        var up2 = m._b.Node("Resize", new[] { merged, roi, scales }, null, NodeAttributes.String("mode", "nearest"));
+        var up2 = m._b.Node("Resize", new[] { merged, roi, scales }, null, OnnxAttribute.String("mode", "nearest"));
         var fused = m._b.Node("Relu", new[] { m._b.Node("Add", new[] { up2, m.ConvBn(c1, 16, 32, 1) }) });
         var head = m._b.Node("Relu", new[] { m.ConvBn(fused, 32, 32, 3) });
         m._b.Node("Sigmoid", new[] { m.Conv(head, 32, 1, 1) }, "score_map");
@@ -92,7 +92,7 @@ public sealed class ExportedModelBuilder
         var m = new ExportedModelBuilder("cntk", 8, seed, initializersAsInputs: true);
         var x = m._b.Input("features", DataType.Float, 1L, 3L, 64L, 64L);
         x = m._b.Node("Relu", new[] { m.ConvBn(x, 3, 32, 7, stride: 2, spatialAttribute: true) });
-        x = m._b.Node("MaxPool", new[] { x }, null, NodeAttributes.Ints("kernel_shape", 3, 3), NodeAttributes.Ints("strides", 2, 2), NodeAttributes.Ints("pads", 1, 1, 1, 1));
+        x = m._b.Node("MaxPool", new[] { x }, null, OnnxAttribute.Ints("kernel_shape", 3, 3), OnnxAttribute.Ints("strides", 2, 2), OnnxAttribute.Ints("pads", 1, 1, 1, 1));
         foreach (var channels in new[] { 32, 64 })
         {
             int input = m._lastChannels;
@@ -122,8 +122,8 @@ public sealed class ExportedModelBuilder
         var beta = Vector(p + ".beta", outChannels, 0f, 0.1f);
         var mean = Vector(p + ".mean", outChannels, 0f, 0.2f);
         var variance = Vector(p + ".var", outChannels, 1.5f, 0.5f);
-        var attributes = new List<Onnx.Protos.AttributeProto> { NodeAttributes.Float("epsilon", 1e-5f) };
-        if (spatialAttribute) attributes.Add(NodeAttributes.Int("spatial", 1));
+        var attributes = new List<OnnxAttribute> { OnnxAttribute.Float("epsilon", 1e-5f) };
+        if (spatialAttribute) attributes.Add(OnnxAttribute.Int("spatial", 1));
         return _b.Node("BatchNormalization", new[] { conv, gamma, beta, mean, variance }, null, attributes.ToArray());
     }
 
@@ -134,8 +134,8 @@ public sealed class ExportedModelBuilder
         var weight = Weight(new long[] { outChannels, inChannels / group, kernel, kernel }, inChannels / group * kernel * kernel);
         var inputs = bias ? new[] { x, weight, Weight(new long[] { outChannels }, 1, 0.05f) } : new[] { x, weight };
         int pad = kernel / 2;
-        return _b.Node("Conv", inputs, null, NodeAttributes.Ints("kernel_shape", kernel, kernel), NodeAttributes.Ints("strides", stride, stride),
-            NodeAttributes.Ints("pads", pad, pad, pad, pad), NodeAttributes.Int("group", group));
+        return _b.Node("Conv", inputs, null, OnnxAttribute.Ints("kernel_shape", kernel, kernel), OnnxAttribute.Ints("strides", stride, stride),
+            OnnxAttribute.Ints("pads", pad, pad, pad, pad), OnnxAttribute.Int("group", group));
     }
 
     private string HardSwish(string x)
@@ -149,13 +149,13 @@ public sealed class ExportedModelBuilder
     {
         var squeezed = _b.Node("GlobalAveragePool", new[] { x });
         var hidden = _b.Node("Relu", new[] { Conv(squeezed, channels, Math.Max(8, channels / 4), 1) });
-        var gate = _b.Node("HardSigmoid", new[] { Conv(hidden, Math.Max(8, channels / 4), channels, 1) }, null, NodeAttributes.Float("alpha", 1f / 6), NodeAttributes.Float("beta", 0.5f));
+        var gate = _b.Node("HardSigmoid", new[] { Conv(hidden, Math.Max(8, channels / 4), channels, 1) }, null, OnnxAttribute.Float("alpha", 1f / 6), OnnxAttribute.Float("beta", 0.5f));
         _lastChannels = channels;
         return _b.Node("Mul", new[] { x, gate });
     }
 
     private string Pool(string x, int kh, int kw, int sh = 2, int sw = 2) =>
-        _b.Node("MaxPool", new[] { x }, null, NodeAttributes.Ints("kernel_shape", kh, kw), NodeAttributes.Ints("strides", sh, sw));
+        _b.Node("MaxPool", new[] { x }, null, OnnxAttribute.Ints("kernel_shape", kh, kw), OnnxAttribute.Ints("strides", sh, sw));
 
     private string Weight(long[] dims, int fanIn, float? fixedScale = null)
     {

@@ -81,7 +81,7 @@ public static class ModelFuzzer
             case 3: if (node.Input.Count > 0) node.Input[random.Next(node.Input.Count)] = random.Next(2) == 0 ? "missing" : nodes[random.Next(nodes.Count)].Output[0]; break;
             case 4:
                 if (node.Attribute.Count > 0) { var a = node.Attribute[random.Next(node.Attribute.Count)]; a.I = random.Next(-3, 5); a.Ints.Clear(); a.Ints.Add(random.Next(-2, 4)); }
-                else node.Attribute.Add(NodeAttributes.Int("axis", random.Next(-3, 4)));
+                else node.Attribute.Add(OnnxAttribute.Int("axis", random.Next(-3, 4)).Proto);
                 break;
             default:
                 var tensors = model.Graph.Initializer;

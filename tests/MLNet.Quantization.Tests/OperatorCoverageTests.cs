@@ -20,17 +20,17 @@ public class OperatorCoverageTests
         var x = b.Input("x", DataType.Float, 1L, 4L, 8L, 8L);
         string Conv(string input, int outputs, int inputs, int kernel, int seed) => b.Node("Conv",
             new[] { input, b.Initializer($"w{seed}", new long[] { outputs, inputs, kernel, kernel }, Metrics.RandomFloats(outputs * inputs * kernel * kernel, seed, 0.5f)), b.Initializer($"b{seed}", new long[] { outputs }, Metrics.RandomFloats(outputs, seed + 100, 0.1f)) },
-            null, NodeAttributes.Ints("kernel_shape", kernel, kernel), NodeAttributes.Ints("pads", Enumerable.Repeat((long)(kernel / 2), 4).ToArray()));
+            null, OnnxAttribute.Ints("kernel_shape", kernel, kernel), OnnxAttribute.Ints("pads", Enumerable.Repeat((long)(kernel / 2), 4).ToArray()));
         var r1 = b.Node("Relu", new[] { Conv(x, 8, 4, 3, 1) });
         var c2 = Conv(r1, 8, 8, 1, 2);
         var mixed = b.Node("Mul", new[] { b.Node("Add", new[] { r1, c2 }), b.Node("Sigmoid", new[] { c2 }) });
-        var pooled = b.Node("AveragePool", new[] { mixed }, null, NodeAttributes.Ints("kernel_shape", 2, 2), NodeAttributes.Ints("strides", 2, 2));
+        var pooled = b.Node("AveragePool", new[] { mixed }, null, OnnxAttribute.Ints("kernel_shape", 2, 2), OnnxAttribute.Ints("strides", 2, 2));
         var scales = b.Initializer("scales", new long[] { 4 }, new[] { 1f, 1f, 2f, 2f });
-        var upsampled = b.Node("Resize", new[] { pooled, "", scales }, null, NodeAttributes.String("mode", "nearest"));
-        var joined = b.Node("Concat", new[] { upsampled, r1 }, null, NodeAttributes.Int("axis", 1));
+        var upsampled = b.Node("Resize", new[] { pooled, "", scales }, null, OnnxAttribute.String("mode", "nearest"));
+        var joined = b.Node("Concat", new[] { upsampled, r1 }, null, OnnxAttribute.Int("axis", 1));
         var c3 = Conv(joined, 4, 16, 1, 3);
-        var flat = b.Node("Reshape", new[] { b.Node("Transpose", new[] { c3 }, null, NodeAttributes.Ints("perm", 0, 2, 3, 1)), b.Initializer(TensorData.FromInt64("shape", new long[] { 2 }, new long[] { 1, 256 })) });
-        var probabilities = b.Node("Softmax", new[] { flat }, null, NodeAttributes.Int("axis", -1));
+        var flat = b.Node("Reshape", new[] { b.Node("Transpose", new[] { c3 }, null, OnnxAttribute.Ints("perm", 0, 2, 3, 1)), b.Initializer(TensorData.FromInt64("shape", new long[] { 2 }, new long[] { 1, 256 })) });
+        var probabilities = b.Node("Softmax", new[] { flat }, null, OnnxAttribute.Int("axis", -1));
         b.Node("MatMul", new[] { probabilities, b.Initializer("w4", new long[] { 256, 10 }, Metrics.RandomFloats(2560, 4, 20f)) }, "y");
         b.Output("y", DataType.Float, 1L, 10L);
         return b.Build();

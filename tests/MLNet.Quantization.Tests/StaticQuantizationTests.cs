@@ -118,7 +118,7 @@ public class StaticQuantizationTests
         var x = b.Input("x", Onnx.Protos.TensorProto.Types.DataType.Float, 4L, 32L);
         var w = b.Initializer("w", new long[] { 32, 16 }, Metrics.RandomFloats(32 * 16, 3, 0.3f));
         var product = b.Node("MatMul", new[] { x, w });
-        b.Node("Slice", new[] { product }, "y", NodeAttributes.Ints("starts", 2), NodeAttributes.Ints("ends", 10), NodeAttributes.Ints("axes", 1));
+        b.Node("Slice", new[] { product }, "y", OnnxAttribute.Ints("starts", 2), OnnxAttribute.Ints("ends", 10), OnnxAttribute.Ints("axes", 1));
         b.Output("y", Onnx.Protos.TensorProto.Types.DataType.Float, 4L, 8L);
         var model = b.Build(irVersion: 4);
         var calibration = CalibrationData.FromInputs(Enumerable.Range(0, 8).Select(i => (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(Metrics.RandomFloats(128, 50 + i), new[] { 4, 32 })) }));

@@ -30,7 +30,7 @@ internal static class TestModels
         var weight = Metrics.RandomFloats(48 * 24, 5, 0.5f);
         var w = b.Initializer("w", transB ? new long[] { 24, 48 } : new long[] { 48, 24 }, weight);
         var c = b.Initializer("c", new long[] { 24 }, Metrics.RandomFloats(24, 6, 0.2f));
-        b.Node("Gemm", new[] { x, w, c }, "y", NodeAttributes.Int("transB", transB ? 1 : 0));
+        b.Node("Gemm", new[] { x, w, c }, "y", OnnxAttribute.Int("transB", transB ? 1 : 0));
         b.Output("y", DataType.Float, 4L, 24L);
         return b.Build();
     }
@@ -56,8 +56,8 @@ internal static class TestModels
         var r = b.Initializer("R", new long[] { directions, 4 * hidden, hidden }, Metrics.RandomFloats(directions * 4 * hidden * hidden, 9, 0.4f));
         var bias = b.Initializer("B", new long[] { directions, 8 * hidden }, Metrics.RandomFloats(directions * 8 * hidden, 10, 0.1f));
         b.NodeInDomain("", "LSTM", new[] { x, w, r, bias }, new[] { "y", "y_h" },
-            NodeAttributes.Int("hidden_size", hidden),
-            NodeAttributes.String("direction", bidirectional ? "bidirectional" : "forward"));
+            OnnxAttribute.Int("hidden_size", hidden),
+            OnnxAttribute.String("direction", bidirectional ? "bidirectional" : "forward"));
         b.Output("y", DataType.Float, 6L, (long)directions, 2L, (long)hidden);
         b.Output("y_h", DataType.Float, (long)directions, 2L, (long)hidden);
         return b.Build();
@@ -70,7 +70,7 @@ internal static class TestModels
         var x = b.Input("x", DataType.Float, 2L, 3L, 16L, 16L);
         var w = b.Initializer("w", new long[] { 8, 3, 3, 3 }, Metrics.RandomFloats(8 * 27, 11, 0.5f));
         var bias = b.Initializer("bias", new long[] { 8 }, Metrics.RandomFloats(8, 12, 0.1f));
-        var conv = b.Node("Conv", new[] { x, w, bias }, null, NodeAttributes.Ints("pads", 1, 1, 1, 1));
+        var conv = b.Node("Conv", new[] { x, w, bias }, null, OnnxAttribute.Ints("pads", 1, 1, 1, 1));
         b.Node("Relu", new[] { conv }, "y");
         b.Output("y", DataType.Float, 2L, 8L, 16L, 16L);
         return b.Build();
@@ -89,7 +89,7 @@ internal static class TestModels
         var w2 = b.Constant("w2", TensorData.FromFloats("w2", new long[] { 48, 10 }, Metrics.RandomFloats(48 * 10, 15, 0.3f)));
         var c2 = b.Constant("c2", TensorData.FromFloats("c2", new long[] { 10 }, Metrics.RandomFloats(10, 17, 0.1f)));
         var h = b.Node("Add", new[] { b.Node("MatMul", new[] { x, w1 }), b1 });
-        var clipped = b.Node("Clip", new[] { h }, null, NodeAttributes.Float("min", -0.5f), NodeAttributes.Float("max", 0.5f));
+        var clipped = b.Node("Clip", new[] { h }, null, OnnxAttribute.Float("min", -0.5f), OnnxAttribute.Float("max", 0.5f));
         b.Node("Gemm", new[] { clipped, w2, c2 }, "y");
         b.Output("y", DataType.Float, 3L, 10L);
         return b.Build(irVersion: 3);

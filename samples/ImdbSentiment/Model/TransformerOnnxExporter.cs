@@ -1,5 +1,5 @@
 using MLNet.Quantization.Onnx;
-using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ImdbSentiment.Model;
 
@@ -24,34 +24,34 @@ public static class TransformerOnnxExporter
         var c = p.Config;
         int l = c.Sequence, d = c.Embedding, pw = c.Projection, dk = c.KeyDimension;
         var b = new GraphBuilder("sentiment_transformer", 17);
-        var ids = b.Input(InputName, DataType.Int64, "batch", (long)l);
+        var ids = b.Input(InputName, TensorElementType.Int64, "batch", (long)l);
 
         var tokens = b.Node("Gather", new[] { b.Initializer("embedding", new long[] { c.Vocabulary, d }, p.Embedding), ids });
-        var positionIds = b.Initializer(TensorData.FromInt64("position_ids", new long[] { 1, l }, Enumerable.Range(0, l).Select(i => (long)i).ToArray()));
+        var positionIds = b.Initializer("position_ids", new long[] { 1, l }, Enumerable.Range(0, l).Select(i => (long)i).ToArray());
         var positions = b.Node("Gather", new[] { b.Initializer("position_embedding", new long[] { l, d }, p.Position), positionIds });
         var embedded = b.Node("Add", new[] { tokens, positions });
         var normalized = b.Node("LayerNormalization", new[] { embedded, b.Initializer("norm.gamma", new long[] { d }, p.Gamma), b.Initializer("norm.beta", new long[] { d }, p.Beta) },
-            null, NodeAttributes.Int("axis", -1), NodeAttributes.Float("epsilon", TransformerConfig.Epsilon));
+            null, OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", TransformerConfig.Epsilon));
         string Linear(string input, string name, float[] weight, float[] bias, int inputs, int outputs) =>
             b.Node("Add", new[] { b.Node("MatMul", new[] { input, b.Initializer($"{name}.weight", new long[] { inputs, outputs }, weight) }), b.Initializer($"{name}.bias", new long[] { outputs }, bias) });
 
-        var headsShape = b.Initializer(TensorData.FromInt64("heads_shape", new long[] { 4 }, new long[] { 0, l, c.Heads, dk }));
-        string Heads(string projected, params long[] perm) => b.Node("Transpose", new[] { b.Node("Reshape", new[] { projected, headsShape }) }, null, NodeAttributes.Ints("perm", perm));
+        var headsShape = b.Initializer("heads_shape", new long[] { 4 }, new long[] { 0, l, c.Heads, dk });
+        string Heads(string projected, params long[] perm) => b.Node("Transpose", new[] { b.Node("Reshape", new[] { projected, headsShape }) }, null, OnnxAttribute.Ints("perm", perm));
         var query = Heads(Linear(normalized, "attention.query", p.Query, p.QueryBias, d, pw), 0, 2, 1, 3);
         var keyTransposed = Heads(Linear(normalized, "attention.key", p.Key, p.KeyBias, d, pw), 0, 2, 3, 1);
         var value = Heads(Linear(normalized, "attention.value", p.Value, p.ValueBias, d, pw), 0, 2, 1, 3);
         var scale = b.Initializer("attention.scale", Array.Empty<long>(), new[] { 1f / MathF.Sqrt(dk) });
         var scores = b.Node("Mul", new[] { b.Node("MatMul", new[] { query, keyTransposed }), scale });
-        var weights = b.Node("Softmax", new[] { scores }, null, NodeAttributes.Int("axis", -1));
-        var context = b.Node("Transpose", new[] { b.Node("MatMul", new[] { weights, value }) }, null, NodeAttributes.Ints("perm", 0, 2, 1, 3));
-        var merged = b.Node("Reshape", new[] { context, b.Initializer(TensorData.FromInt64("merged_shape", new long[] { 3 }, new long[] { 0, l, pw })) });
+        var weights = b.Node("Softmax", new[] { scores }, null, OnnxAttribute.Int("axis", -1));
+        var context = b.Node("Transpose", new[] { b.Node("MatMul", new[] { weights, value }) }, null, OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        var merged = b.Node("Reshape", new[] { context, b.Initializer("merged_shape", new long[] { 3 }, new long[] { 0, l, pw }) });
         var attended = Linear(merged, "attention.output", p.Output, p.OutputBias, pw, d);
 
-        var pooled = b.Node("ReduceMean", new[] { attended }, null, NodeAttributes.Ints("axes", 1), NodeAttributes.Int("keepdims", 0));
+        var pooled = b.Node("ReduceMean", new[] { attended }, null, OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 0));
         var hidden = b.Node("Relu", new[] { Linear(pooled, "dense", p.Dense, p.DenseBias, d, c.Hidden) });
         var logit = Linear(hidden, "classifier", p.Classifier, p.ClassifierBias, c.Hidden, 1);
         b.Node("Sigmoid", new[] { logit }, OutputName);
-        b.Output(OutputName, DataType.Float, "batch", 1L);
+        b.Output(OutputName, TensorElementType.Float, "batch", 1L);
         return b.Build();
     }
 }

@@ -24,11 +24,10 @@ public static class EncoderSource
     {
         var onnxPath = Path.Combine(options.OutputFolder, "encoder.float.onnx");
         var vocabularyPath = Path.Combine(options.OutputFolder, "vocab.txt");
+        Directory.CreateDirectory(options.OutputFolder);
         if (options.OnnxFolder is { } folder)
         {
-            var model = OnnxModelFile.Load(Required(folder, "model.onnx"));
-            EncoderGraph.PrepareForPipeline(model, folder, TinyBert.Pipeline.BertTokenization.Length);
-            OnnxModelFile.Save(model, onnxPath);
+            File.WriteAllBytes(onnxPath, EncoderGraph.PrepareForPipeline(File.ReadAllBytes(Required(folder, "model.onnx")), folder, TinyBert.Pipeline.BertTokenization.Length));
             File.Copy(Required(folder, "vocab.txt"), vocabularyPath, overwrite: true);
             return new EncoderFiles(onnxPath, vocabularyPath, $"ONNX export folder {folder}", true, Array.Empty<EpochResult>());
         }
@@ -38,9 +37,8 @@ public static class EncoderSource
         {
             var config = BertConfig.Read(Required(checkpoint, "config.json"));
             var weights = new BertWeights(config, SafetensorsFile.Read(Required(checkpoint, "model.safetensors")));
-            var model = BertOnnxBuilder.Build(weights);
-            EncoderGraph.PrepareForPipeline(model, checkpoint, TinyBert.Pipeline.BertTokenization.Length);
-            OnnxModelFile.Save(model, onnxPath);
+            var model = OnnxModelFile.ToBytes(BertOnnxBuilder.Build(weights));
+            File.WriteAllBytes(onnxPath, EncoderGraph.PrepareForPipeline(model, checkpoint, TinyBert.Pipeline.BertTokenization.Length));
             File.Copy(Required(checkpoint, "vocab.txt"), vocabularyPath, overwrite: true);
             return new EncoderFiles(onnxPath, vocabularyPath, $"pretrained checkpoint {checkpoint} ({config.Layers} layers, hidden {config.HiddenSize})", true, Array.Empty<EpochResult>());
         }
@@ -48,9 +46,7 @@ public static class EncoderSource
         log.WriteLine("No --checkpoint, --onnx or --download: the encoder is TRAINED FROM SCRATCH on the sample's data here — it is NOT the pretrained tiny BERT.");
         ScratchEncoder.WriteVocabulary(data.Train.Select(r => r.Text), vocabularyPath);
         var epochs = ScratchEncoder.Train(data, vocabularyPath, onnxPath, options.EncoderEpochs, options.Seed, log);
-        var trained = OnnxModelFile.Load(onnxPath);
-        EncoderGraph.PrepareForPipeline(trained, onnxPath, TinyBert.Pipeline.BertTokenization.Length);
-        OnnxModelFile.Save(trained, onnxPath);
+        File.WriteAllBytes(onnxPath, EncoderGraph.PrepareForPipeline(File.ReadAllBytes(onnxPath), onnxPath, TinyBert.Pipeline.BertTokenization.Length));
         return new EncoderFiles(onnxPath, vocabularyPath, "bert_uncased_L-2_H-128_A-2 architecture trained from scratch on the sample's data (not pretrained)", false, epochs);
     }
 

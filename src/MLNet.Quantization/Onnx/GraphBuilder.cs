@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.Quantization.Onnx.Protos;
 using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
@@ -39,7 +40,9 @@ public sealed class GraphBuilder
     /// <param name="elementType">Element type.</param>
     /// <param name="dims">Dimensions: long for fixed, string for symbolic.</param>
     /// <returns>The input's name.</returns>
-    public string Input(string name, DataType elementType, params object[] dims)
+    public string Input(string name, TensorElementType elementType, params object[] dims) => Input(name, (DataType)elementType, dims);
+
+    internal string Input(string name, DataType elementType, params object[] dims)
     {
         _graph.Input.Add(ValueInfo(name, elementType, dims));
         return name;
@@ -49,7 +52,9 @@ public sealed class GraphBuilder
     /// <param name="name">The value to expose.</param>
     /// <param name="elementType">Element type.</param>
     /// <param name="dims">Dimensions: long for fixed, string for symbolic.</param>
-    public GraphBuilder Output(string name, DataType elementType, params object[] dims)
+    public GraphBuilder Output(string name, TensorElementType elementType, params object[] dims) => Output(name, (DataType)elementType, dims);
+
+    internal GraphBuilder Output(string name, DataType elementType, params object[] dims)
     {
         _graph.Output.Add(ValueInfo(name, elementType, dims));
         return this;
@@ -62,24 +67,25 @@ public sealed class GraphBuilder
     /// <returns>The initializer's name.</returns>
     public string Initializer(string name, long[] dims, float[] values) => Initializer(TensorData.FromFloats(name, dims, values));
 
-    /// <summary>Adds an initializer.</summary>
-    /// <param name="tensor">The tensor.</param>
+    /// <summary>Adds a 64-bit integer initializer (shapes, indices, axes).</summary>
+    /// <param name="name">Tensor name.</param>
+    /// <param name="dims">Shape.</param>
+    /// <param name="values">Values, row-major.</param>
     /// <returns>The initializer's name.</returns>
-    public string Initializer(TensorProto tensor)
+    public string Initializer(string name, long[] dims, long[] values) => Initializer(TensorData.FromInt64(name, dims, values));
+
+    internal string Initializer(TensorProto tensor)
     {
         _graph.Initializer.Add(tensor);
         return tensor.Name;
     }
 
     /// <summary>Adds a Constant node holding a tensor (the way older exporters store weights).</summary>
-    /// <param name="name">The output value's name.</param>
-    /// <param name="value">The tensor.</param>
-    /// <returns>The constant's value name.</returns>
-    public string Constant(string name, TensorProto value)
+    internal string Constant(string name, TensorProto value)
     {
         var node = new NodeProto { OpType = "Constant", Name = $"{name}_constant" };
         node.Output.Add(name);
-        node.Attribute.Add(NodeAttributes.Tensor("value", value));
+        node.Attribute.Add(OnnxAttribute.Tensor("value", value).Proto);
         _graph.Node.Add(node);
         return name;
     }
@@ -90,7 +96,7 @@ public sealed class GraphBuilder
     /// <param name="output">The output value name, or null for a generated one.</param>
     /// <param name="attributes">Attributes.</param>
     /// <returns>The output value's name.</returns>
-    public string Node(string opType, string[] inputs, string? output = null, params AttributeProto[] attributes) =>
+    public string Node(string opType, string[] inputs, string? output = null, params OnnxAttribute[] attributes) =>
         NodeInDomain("", opType, inputs, new[] { output ?? $"{opType.ToLowerInvariant()}_{_nodeCounter}_out" }, attributes)[0];
 
     /// <summary>Adds a node in any domain with any number of outputs.</summary>
@@ -100,12 +106,12 @@ public sealed class GraphBuilder
     /// <param name="outputs">Output value names.</param>
     /// <param name="attributes">Attributes.</param>
     /// <returns>The output names.</returns>
-    public string[] NodeInDomain(string domain, string opType, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    public string[] NodeInDomain(string domain, string opType, string[] inputs, string[] outputs, params OnnxAttribute[] attributes)
     {
         var node = new NodeProto { OpType = opType, Domain = domain, Name = $"{opType}_{_nodeCounter++}" };
         node.Input.AddRange(inputs);
         node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
+        node.Attribute.AddRange(attributes.Select(a => a.Proto));
         _graph.Node.Add(node);
         return outputs;
     }
@@ -120,11 +126,8 @@ public sealed class GraphBuilder
         return new OnnxModel(model);
     }
 
-    /// <summary>A tensor value description with element type and shape.</summary>
-    /// <param name="name">Value name.</param>
-    /// <param name="elementType">Element type.</param>
-    /// <param name="dims">Dimensions: long/int for fixed, string for symbolic.</param>
-    public static ValueInfoProto ValueInfo(string name, DataType elementType, params object[] dims)
+    /// <summary>A tensor value description with element type and shape (dimensions: long/int fixed, string symbolic).</summary>
+    internal static ValueInfoProto ValueInfo(string name, DataType elementType, params object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var dim in dims)

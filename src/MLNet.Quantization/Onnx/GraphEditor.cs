@@ -8,7 +8,7 @@ namespace MLNet.Quantization.Onnx;
 /// unique names, new initializers, opset imports and dead-value removal.
 /// Call <see cref="Reindex"/> after changing the node list by hand.
 /// </summary>
-public sealed class GraphEditor
+internal sealed class GraphEditor
 {
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<NodeProto>> _consumers = new(StringComparer.Ordinal);

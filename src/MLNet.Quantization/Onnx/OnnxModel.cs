@@ -9,36 +9,31 @@ namespace MLNet.Quantization.Onnx;
 /// </summary>
 public sealed class OnnxModel
 {
-    /// <summary>Wraps a model message.</summary>
-    /// <param name="proto">The parsed model.</param>
-    /// <param name="baseDirectory">The folder that external data locations are relative to, or null if none.</param>
-    public OnnxModel(ModelProto proto, string? baseDirectory = null)
+    /// <summary>Wraps a model message; external data locations are relative to <paramref name="baseDirectory"/>.</summary>
+    internal OnnxModel(ModelProto proto, string? baseDirectory = null)
     {
         Proto = proto ?? throw new ArgumentNullException(nameof(proto));
         BaseDirectory = baseDirectory;
     }
 
     /// <summary>The model message.</summary>
-    public ModelProto Proto { get; }
+    internal ModelProto Proto { get; }
 
     /// <summary>The folder external data locations are relative to; null for a model loaded from memory.</summary>
     public string? BaseDirectory { get; }
 
     /// <summary>The main graph.</summary>
-    public GraphProto Graph => Proto.Graph;
+    internal GraphProto Graph => Proto.Graph;
 
     /// <summary>
     /// The little-endian bytes of a tensor's data in the layout of <c>raw_data</c>, wherever the data is stored
     /// (raw_data, typed fields or an external file).
     /// </summary>
-    /// <param name="tensor">A tensor of this model.</param>
-    public ReadOnlyMemory<byte> ReadTensorBytes(TensorProto tensor) => TensorData.ReadBytes(tensor, BaseDirectory);
+    internal ReadOnlyMemory<byte> ReadTensorBytes(TensorProto tensor) => TensorData.ReadBytes(tensor, BaseDirectory);
 
     /// <summary>The tensor's values converted to float (for float, double, float16-free numeric types).</summary>
-    /// <param name="tensor">A tensor of this model.</param>
-    public float[] ReadFloats(TensorProto tensor) => TensorData.ReadFloats(tensor, BaseDirectory);
+    internal float[] ReadFloats(TensorProto tensor) => TensorData.ReadFloats(tensor, BaseDirectory);
 
     /// <summary>The tensor's values as 64-bit integers (for int8..int64, uint8..uint64 and bool).</summary>
-    /// <param name="tensor">A tensor of this model.</param>
-    public long[] ReadInt64s(TensorProto tensor) => TensorData.ReadInt64s(tensor, BaseDirectory);
+    internal long[] ReadInt64s(TensorProto tensor) => TensorData.ReadInt64s(tensor, BaseDirectory);
 }

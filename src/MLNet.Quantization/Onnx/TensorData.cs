@@ -7,7 +7,7 @@ using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 namespace MLNet.Quantization.Onnx;
 
 /// <summary>Typed views of tensor data and factories for new tensors.</summary>
-public static class TensorData
+internal static class TensorData
 {
     /// <summary>The number of elements a tensor's dims describe (1 for a scalar).</summary>
     /// <param name="tensor">The tensor.</param>

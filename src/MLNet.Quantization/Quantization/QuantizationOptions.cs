@@ -7,21 +7,20 @@ namespace MLNet.Quantization;
 public sealed record QuantizationOptions
 {
     /// <summary>Operator types quantized in dynamic mode when <see cref="OpTypesToQuantize"/> is empty.</summary>
-    public static readonly IReadOnlyList<string> DefaultOpTypes = new[] { "MatMul", "Gemm", "Gather", "LSTM" };
+    public static readonly IReadOnlyList<string> DefaultOpTypes = Operators.OperatorRegistry.DefaultOpTypes;
 
     /// <summary>
     /// Operator types quantized in static mode when <see cref="OpTypesToQuantize"/> is empty. Softmax is supported but
     /// not in this list: its input is often logits with an additive mask (-10000), whose range leaves 8 bits no
     /// precision for the values that matter. Normalization (LayerNormalization and its decomposed form) always stays float.
     /// </summary>
-    public static readonly IReadOnlyList<string> DefaultStaticOpTypes = new[]
-    {
-        "Conv", "MatMul", "Gemm", "Add", "Mul", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat",
-        "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Sigmoid", "Gather", "Resize",
-    };
+    public static readonly IReadOnlyList<string> DefaultStaticOpTypes = Operators.StaticOperators.DefaultOpTypes;
 
     /// <summary>Operator types static mode can quantize.</summary>
-    public static readonly IReadOnlyList<string> SupportedStaticOpTypes = DefaultStaticOpTypes.Append("Softmax").ToArray();
+    public static readonly IReadOnlyList<string> SupportedStaticOpTypes = Operators.StaticOperators.SupportedOpTypes;
+
+    /// <summary>Operator types dynamic mode can quantize (Conv only with <see cref="QuantizeConv"/>).</summary>
+    public static readonly IReadOnlyList<string> SupportedDynamicOpTypes = Operators.OperatorRegistry.SupportedOpTypes;
 
     /// <summary>The quantization mode. Default: <see cref="QuantizationMode.Dynamic"/>.</summary>
     public QuantizationMode Mode { get; init; } = QuantizationMode.Dynamic;
@@ -159,7 +158,7 @@ public sealed record QuantizationOptions
         Tuning?.Validate();
         Overrides?.Validate();
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
-        var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : DefaultOpTypes.Append("Conv"), StringComparer.Ordinal);
+        var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : SupportedDynamicOpTypes, StringComparer.Ordinal);
         foreach (var op in OpTypesToQuantize)
         {
             if (!known.Contains(op))

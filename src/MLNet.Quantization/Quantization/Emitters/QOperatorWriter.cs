@@ -141,11 +141,11 @@ internal sealed class QOperatorWriter
         var operands = new[] { input.Data, input.Scale, input.ZeroPoint, y.Scale, y.ZeroPoint };
         var attributes = node.Attribute.ToList();
         string op = "QLinear" + node.OpType;
-        if (node.OpType == "GlobalAveragePool") attributes.Add(NodeAttributes.Int("channels_last", 0));
+        if (node.OpType == "GlobalAveragePool") attributes.Add(OnnxAttribute.Int("channels_last", 0).Proto);
         if (node.OpType == "Softmax")
         {
-            if (!NodeAttributes.Has(node, "axis")) attributes.Add(NodeAttributes.Int("axis", _context.Opset >= 13 ? -1 : 1));
-            attributes.Add(NodeAttributes.Int("opset", _context.Opset));
+            if (!NodeAttributes.Has(node, "axis")) attributes.Add(OnnxAttribute.Int("axis", _context.Opset >= 13 ? -1 : 1).Proto);
+            attributes.Add(OnnxAttribute.Int("opset", _context.Opset).Proto);
         }
         Add(op, EmitContext.MicrosoftDomain, stem, operands, outputName, attributes);
         return op;

@@ -105,7 +105,7 @@ internal static class QdqEmitter
             var stem = EmitContext.Sanitize(node.Input[b]);
             int count = weight.Tensor.Parameters.Length;
             var inputs = new[] { data, scale, context.Int32Zeros(stem, count) };
-            var attributes = count > 1 ? new[] { NodeAttributes.Int("axis", 0) } : Array.Empty<AttributeProto>();
+            var attributes = count > 1 ? new[] { OnnxAttribute.Int("axis", 0).Proto } : Array.Empty<AttributeProto>();
             copy.Input[b] = context.AddNode("DequantizeLinear", context.QdqDomain, $"{stem}_DequantizeLinear", inputs, new[] { context.Graph.UniqueName($"{stem}_dequantized") }, attributes);
             parts.Add("bias int32");
         }
@@ -115,7 +115,7 @@ internal static class QdqEmitter
     private static string Dequantize(StaticEmitContext context, WeightInitializers weight, string original, int? axis)
     {
         var stem = EmitContext.Sanitize(original);
-        var attributes = axis is int a ? new[] { NodeAttributes.Int("axis", a) } : Array.Empty<AttributeProto>();
+        var attributes = axis is int a ? new[] { OnnxAttribute.Int("axis", a).Proto } : Array.Empty<AttributeProto>();
         return context.AddNode("DequantizeLinear", context.QdqDomain, $"{stem}_DequantizeLinear", new[] { weight.Data, weight.Scale, weight.ZeroPoint }, new[] { context.Graph.UniqueName($"{stem}_dequantized") }, attributes);
     }
 }

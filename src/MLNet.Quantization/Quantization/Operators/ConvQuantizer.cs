@@ -39,7 +39,7 @@ internal sealed class ConvQuantizer : IOperatorQuantizer
         var (xq, xScale, xZero) = context.DynamicallyQuantize(node.Input[0]);
         var graph = context.Graph;
         var integer = context.AddNode("ConvInteger", "", $"{stem}_ConvInteger", new[] { xq, weights.Data, xZero, weights.ZeroPoint }, new[] { graph.UniqueName($"{stem}_int32") }, node.Attribute.ToArray());
-        var asFloat = context.AddNode("Cast", "", $"{stem}_Cast", new[] { integer }, new[] { graph.UniqueName($"{stem}_int32_float") }, NodeAttributes.Int("to", (long)DataType.Float));
+        var asFloat = context.AddNode("Cast", "", $"{stem}_Cast", new[] { integer }, new[] { graph.UniqueName($"{stem}_int32_float") }, OnnxAttribute.Int("to", (long)DataType.Float).Proto);
         var scale = context.AddNode("Mul", "", $"{stem}_scale_Mul", new[] { xScale, weights.Scale }, new[] { graph.UniqueName($"{stem}_output_scale") });
         bool hasBias = node.Input.Count > 2 && node.Input[2].Length > 0;
         var scaledOutput = hasBias ? graph.UniqueName($"{stem}_scaled") : node.Output[0];

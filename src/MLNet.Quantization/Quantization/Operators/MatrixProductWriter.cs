@@ -49,7 +49,7 @@ internal static class MatrixProductWriter
         {
             var (aq, aScale, aZero) = context.DynamicallyQuantize(input);
             var integer = context.AddNode("MatMulInteger", "", $"{stem}_MatMulInteger", new[] { aq, weights.Data, aZero, weights.ZeroPoint }, new[] { context.Graph.UniqueName($"{stem}_int32") });
-            var asFloat = context.AddNode("Cast", "", $"{stem}_Cast", new[] { integer }, new[] { context.Graph.UniqueName($"{stem}_int32_float") }, Onnx.NodeAttributes.Int("to", (long)DataType.Float));
+            var asFloat = context.AddNode("Cast", "", $"{stem}_Cast", new[] { integer }, new[] { context.Graph.UniqueName($"{stem}_int32_float") }, Onnx.OnnxAttribute.Int("to", (long)DataType.Float).Proto);
             var scale = context.AddNode("Mul", "", $"{stem}_scale_Mul", new[] { aScale, weights.Scale }, new[] { context.Graph.UniqueName($"{stem}_output_scale") });
             context.AddNode("Mul", "", $"{stem}_output_Mul", new[] { asFloat, scale }, new[] { productOutput });
             if (biasInput is not null) context.AddNode("Add", "", $"{stem}_bias_Add", new[] { productOutput, biasInput }, new[] { finalOutput });

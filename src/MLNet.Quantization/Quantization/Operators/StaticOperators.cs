@@ -31,6 +31,18 @@ internal static class StaticOperators
         ["Clip"] = StaticOperatorKind.FoldedActivation,
     };
 
+    /// <summary>
+    /// Supported but not quantized unless asked for: Softmax's input is often logits with an additive mask (-10000),
+    /// whose range leaves 8 bits no precision for the values that matter.
+    /// </summary>
+    private static readonly HashSet<string> OffByDefault = new(StringComparer.Ordinal) { "Softmax" };
+
+    /// <summary>Every operator type static mode can quantize, in table order.</summary>
+    public static IReadOnlyList<string> SupportedOpTypes { get; } = Kinds.Keys.ToArray();
+
+    /// <summary>The operator types static mode quantizes when the caller names none.</summary>
+    public static IReadOnlyList<string> DefaultOpTypes { get; } = Kinds.Keys.Where(op => !OffByDefault.Contains(op)).ToArray();
+
     /// <summary>The role of a default-domain node in static mode, or null when static mode does not handle its type.</summary>
     public static StaticOperatorKind? KindOf(NodeProto node, GraphEditor graph)
     {
