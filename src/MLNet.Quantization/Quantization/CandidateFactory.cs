@@ -102,7 +102,7 @@ internal sealed class CandidateFactory
         var how = plan.TableOutputs.Contains(source) ? "embedding table" : source != tensor ? $"shared with {source}" : Fixed(tensor) is not null ? "fixed by an override" : "calibrated";
         var range = plan.Ranges.TryGetValue(source, out var r)
             ? r
-            : new TensorRange(QuantMath.Dequantize(context.ActivationMin, parameters), QuantMath.Dequantize(context.ActivationMax, parameters));
+            : new TensorRange(QuantMath.Dequantize(context.ActivationRange(tensor).Min, parameters), QuantMath.Dequantize(context.ActivationRange(tensor).Max, parameters));
         return new TensorReport(tensor, range.Min, range.Max, parameters.Scale, parameters.ZeroPoint, how);
     }
 }

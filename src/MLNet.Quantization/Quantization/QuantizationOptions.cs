@@ -157,6 +157,8 @@ public sealed record QuantizationOptions
         if (Tuning is not null && Mode != QuantizationMode.Static) throw new ArgumentOutOfRangeException(nameof(Tuning), "Tuning needs static mode (Mode = Static).");
         Tuning?.Validate();
         Overrides?.Validate();
+        if (Format == QuantizationFormat.QOperator && Overrides?.Tensors.FirstOrDefault(t => t.Value.Type is not null) is { Key: { } typed })
+            throw new ArgumentOutOfRangeException(nameof(Overrides), $"The override for tensor '{typed}' sets an activation type, which only the QDQ format can mix (QOperator's QLinear operators need one type on all their inputs). Use Format = Qdq or drop the type.");
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
         var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : SupportedDynamicOpTypes, StringComparer.Ordinal);
         foreach (var op in OpTypesToQuantize)

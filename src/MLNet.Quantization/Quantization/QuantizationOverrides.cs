@@ -16,7 +16,7 @@ public sealed record QuantizationOverrides
     public IReadOnlyDictionary<string, TensorOverride> Tensors { get; init; } = new Dictionary<string, TensorOverride>();
 
     /// <summary>
-    /// Reads overrides from JSON: <c>{ "keepFloat": ["node"], "tensors": { "name": { "min": -1, "max": 1, "perChannel": false } } }</c>.
+    /// Reads overrides from JSON: <c>{ "keepFloat": ["node"], "tensors": { "name": { "min": -1, "max": 1, "perChannel": false, "type": "Int8", "symmetric": true } } }</c>.
     /// </summary>
     /// <param name="path">The JSON file.</param>
     public static QuantizationOverrides Load(string path)
@@ -25,14 +25,14 @@ public sealed record QuantizationOverrides
         if (!File.Exists(path)) throw new FileNotFoundException($"Overrides file '{path}' was not found.", path);
         try
         {
-            var parsed = JsonSerializer.Deserialize<QuantizationOverrides>(File.ReadAllText(path), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip })
+            var parsed = JsonSerializer.Deserialize<QuantizationOverrides>(File.ReadAllText(path), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })
                 ?? throw new InvalidDataException($"Overrides file '{path}' is empty.");
             parsed.Validate();
             return parsed;
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Overrides file '{path}' is not valid JSON ({e.Message}). Expected {{ \"keepFloat\": [...], \"tensors\": {{ \"name\": {{ \"min\": ..., \"max\": ..., \"perChannel\": ... }} }} }}.", e);
+            throw new InvalidDataException($"Overrides file '{path}' is not valid JSON ({e.Message}). Expected {{ \"keepFloat\": [...], \"tensors\": {{ \"name\": {{ \"min\": ..., \"max\": ..., \"perChannel\": ..., \"type\": \"UInt8\" | \"Int8\", \"symmetric\": ... }} }} }}.", e);
         }
     }
 
@@ -45,8 +45,13 @@ public sealed record QuantizationOverrides
                 throw new InvalidDataException($"Override for tensor '{name}': give both min and max, or neither.");
             if (tensor.Min is { } min && tensor.Max is { } max && !(float.IsFinite(min) && float.IsFinite(max) && min < max))
                 throw new InvalidDataException($"Override for tensor '{name}': min ({min}) must be finite and below max ({max}).");
+            if (tensor.Type is { } type && !Enum.IsDefined(type))
+                throw new InvalidDataException($"Override for tensor '{name}': type must be UInt8 or Int8.");
         }
     }
+
+    /// <summary>The tensors whose override sets activation properties (range, type, symmetry).</summary>
+    internal IEnumerable<string> ActivationTensors => Tensors.Where(t => t.Value.SetsActivation).Select(t => t.Key);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the overridden nodes and tensors the model does not have.</summary>
     internal void CheckNames(Onnx.Protos.GraphProto graph)
@@ -64,4 +69,10 @@ public sealed record QuantizationOverrides
 /// <param name="Min">Static mode: the activation range's lower end, used instead of calibration (with <paramref name="Max"/>).</param>
 /// <param name="Max">Static mode: the activation range's upper end.</param>
 /// <param name="PerChannel">For a weight: one scale per output channel (true) or per tensor (false), overriding <see cref="QuantizationOptions.PerChannel"/>.</param>
-public sealed record TensorOverride(float? Min = null, float? Max = null, bool? PerChannel = null);
+/// <param name="Type">Static mode, QDQ format: the activation's element type, overriding <see cref="QuantizationOptions.ActivationType"/>.</param>
+/// <param name="Symmetric">Static mode: the activation's range centred on 0, overriding <see cref="QuantizationOptions.SymmetricActivations"/>.</param>
+public sealed record TensorOverride(float? Min = null, float? Max = null, bool? PerChannel = null, QuantizedType? Type = null, bool? Symmetric = null)
+{
+    /// <summary>Whether the override sets anything about the tensor as an activation (range, type or symmetry).</summary>
+    internal bool SetsActivation => Min is not null || Type is not null || Symmetric is not null;
+}

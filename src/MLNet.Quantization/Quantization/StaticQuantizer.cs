@@ -44,12 +44,21 @@ internal static class StaticQuantizer
             if (factory.HasData) chosen = LatencyGuard(factory, chosen, notes, trials);
             else notes.Add("latency guard skipped: no calibration sample to time the model on (ranges came from a calibration file).");
         }
+        if (UnappliedOverrides(options, chosen.Plan) is { Count: > 0 } unapplied)
+            notes.Add($"tensor overrides not applied, because this plan does not quantize these tensors as activations with parameters of their own: {string.Join(", ", unapplied)} (their node stayed float, a Relu/Clip was folded into the node before it - override the Relu/Clip's output instead - or, for a range, the tensor is an embedding lookup's output).");
         graph.Model.Proto.Graph = chosen.Graph.Model.Proto.Graph;
         graph.Model.Proto.OpsetImport.Clear();
         graph.Model.Proto.OpsetImport.AddRange(chosen.Graph.Model.Proto.OpsetImport);
         graph.Reindex();
         return new StaticOutcome(chosen.Nodes, chosen.Tensors, notes, trials, missed, best, factory.Calibration);
     }
+
+    private static List<string> UnappliedOverrides(QuantizationOptions options, StaticPlan plan) =>
+        options.Overrides?.Tensors
+            .Where(t => t.Value.SetsActivation)
+            .Where(t => !plan.ActivationTensors.Contains(t.Key) || plan.ParameterSource(t.Key) != t.Key || (t.Value.Min is not null && plan.TableOutputs.Contains(t.Key)))
+            .Select(t => t.Key).OrderBy(t => t, StringComparer.Ordinal).ToList()
+        ?? new List<string>();
 
     private static Candidate LatencyGuard(CandidateFactory factory, Candidate chosen, List<string> notes, List<TuningTrial> trials)
     {

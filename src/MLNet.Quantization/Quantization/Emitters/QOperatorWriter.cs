@@ -61,7 +61,7 @@ internal sealed class QOperatorWriter
     private (string Data, string Scale, string ZeroPoint) Operand(StaticNodePlan entry, int index)
     {
         if (entry.ActivationInputs.Contains(index)) return Quantized(entry.Node.Input[index]);
-        var constant = _context.ConstantAsActivation(entry.Node.Input[index]);
+        var constant = _context.ConstantAsActivation(entry.Node.Input[index], entry.Node.Input[index]);
         return (constant.Data, constant.Scale, constant.ZeroPoint);
     }
 

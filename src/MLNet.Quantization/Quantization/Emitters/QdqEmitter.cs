@@ -88,7 +88,7 @@ internal static class QdqEmitter
         var parts = new List<string> { $"activations {context.Options.ActivationType.ToString().ToLowerInvariant()}" };
         foreach (var i in entry.ConstantOperands)
         {
-            var constant = context.ConstantAsActivation(node.Input[i]);
+            var constant = context.ConstantAsActivation(node.Input[i], node.Input[i]);
             copy.Input[i] = Dequantize(context, constant, node.Input[i], axis: null);
             parts.Add("constant operand 8-bit");
         }

@@ -19,7 +19,6 @@ internal sealed class StaticEmitContext : EmitContext
     {
         Plan = plan;
         Opset = graph.OpsetVersion("") ?? 1;
-        (ActivationMin, ActivationMax) = QuantMath.IntegerRange(options.ActivationType, options.SymmetricActivations, reduceRange: false);
         SignedActivations = FindSignedOperands(graph, plan, options);
     }
 
@@ -36,14 +35,23 @@ internal sealed class StaticEmitContext : EmitContext
     /// <summary>The model's default-domain opset.</summary>
     public long Opset { get; }
 
-    /// <summary>Smallest activation integer.</summary>
-    public int ActivationMin { get; }
+    /// <summary>
+    /// How an activation (by its parameter source) is stored: a tensor override's type and symmetry first, then the
+    /// signed right-hand operands of activation products, then the options.
+    /// </summary>
+    public (QuantizedType Type, bool Symmetric) ActivationFormat(string source)
+    {
+        if (Options.Overrides?.Tensors.TryGetValue(source, out var forced) == true && (forced.Type is not null || forced.Symmetric is not null))
+            return (forced.Type ?? Options.ActivationType, forced.Symmetric ?? Options.SymmetricActivations);
+        return SignedActivations.Contains(source) ? (QuantizedType.Int8, true) : (Options.ActivationType, Options.SymmetricActivations);
+    }
 
-    /// <summary>Largest activation integer.</summary>
-    public int ActivationMax { get; }
-
-    /// <summary>Element type of quantized activations.</summary>
-    public DataType ActivationDataType => Options.ActivationType == QuantizedType.Int8 ? DataType.Int8 : DataType.Uint8;
+    /// <summary>The integer range an activation (by its parameter source) is stored in.</summary>
+    public (int Min, int Max) ActivationRange(string tensor)
+    {
+        var (type, symmetric) = ActivationFormat(Plan.ParameterSource(tensor));
+        return QuantMath.IntegerRange(type, symmetric, reduceRange: false);
+    }
 
     /// <summary>
     /// QuantizeLinear/DequantizeLinear come from ONNX at opset 13+ (per-axis needs it); below, from ONNX Runtime's
@@ -58,12 +66,13 @@ internal sealed class StaticEmitContext : EmitContext
         if (_tableParameters.TryGetValue(source, out var table)) return table;
         if (!Plan.Ranges.TryGetValue(source, out var range))
             throw new InvalidOperationException($"No calibrated range for tensor '{source}'.");
-        if (SignedActivations.Contains(source)) return QuantMath.Compute(range.Min, range.Max, -127, 127, symmetric: true);
-        return QuantMath.Compute(range.Min, range.Max, ActivationMin, ActivationMax, Options.SymmetricActivations);
+        var (type, symmetric) = ActivationFormat(source);
+        var (min, max) = QuantMath.IntegerRange(type, symmetric, reduceRange: false);
+        return QuantMath.Compute(range.Min, range.Max, min, max, symmetric);
     }
 
     /// <summary>The element type a quantized activation is stored as.</summary>
-    public DataType ActivationTypeOf(string tensor) => SignedActivations.Contains(Plan.ParameterSource(tensor)) ? DataType.Int8 : ActivationDataType;
+    public DataType ActivationTypeOf(string tensor) => ActivationFormat(Plan.ParameterSource(tensor)).Type == QuantizedType.Int8 ? DataType.Int8 : DataType.Uint8;
 
     private static HashSet<string> FindSignedOperands(GraphEditor graph, StaticPlan plan, QuantizationOptions options)
     {
@@ -116,19 +125,22 @@ internal sealed class StaticEmitContext : EmitContext
             q => q.Axis is int a ? new[] { q.Dims[a] } : Array.Empty<long>());
     }
 
-    /// <summary>A constant operand or table stored like an activation: per tensor, activation type, from its own min/max.</summary>
-    public WeightInitializers ConstantAsActivation(string constant) =>
-        QuantizeWeight(
+    /// <summary>A constant operand or table stored like the activation <paramref name="storedAs"/>: per tensor, from its own min/max.</summary>
+    public WeightInitializers ConstantAsActivation(string constant, string storedAs)
+    {
+        var (type, symmetric) = ActivationFormat(Plan.ParameterSource(storedAs));
+        return QuantizeWeight(
             constant,
-            $"activation|{Options.ActivationType}|{Options.SymmetricActivations}",
+            $"activation|{type}|{symmetric}",
             null,
-            (values, dims) => WeightQuantizer.Quantize(values, dims, Options.ActivationType, Options.SymmetricActivations, false, null),
+            (values, dims) => WeightQuantizer.Quantize(values, dims, type, symmetric, false, null),
             _ => Array.Empty<long>());
+    }
 
     /// <summary>Quantizes an embedding table and records its parameters as those of the lookup's output.</summary>
     public WeightInitializers Table(string table, string lookupOutput)
     {
-        var quantized = ConstantAsActivation(table);
+        var quantized = ConstantAsActivation(table, lookupOutput);
         _tableParameters[lookupOutput] = quantized.Tensor.Parameters[0];
         return quantized;
     }

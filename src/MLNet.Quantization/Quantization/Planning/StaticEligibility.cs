@@ -82,7 +82,8 @@ internal static class StaticEligibility
     private static string? CheckActivation(StaticNodePlan entry, GraphEditor graph, QuantizationOptions options, IReadOnlySet<string> floatTensors, long opset)
     {
         var node = entry.Node;
-        if (options.SymmetricActivations) return "symmetric activation ranges cannot stand in for Relu/Clip";
+        if (options.Overrides?.Tensors.TryGetValue(node.Output[0], out var forced) == true ? forced.Symmetric ?? options.SymmetricActivations : options.SymmetricActivations)
+            return "symmetric activation ranges cannot stand in for Relu/Clip";
         if (!floatTensors.Contains(node.Input[0])) return "its input is not a float32 run-time value";
         if (graph.Consumers(node.Input[0]).Count != 1 || graph.IsObservedOutsideMainGraph(node.Input[0])) return "its input is also read elsewhere, so it cannot be folded";
         if (node.OpType == "Clip" && ClipMinimum(node, graph, opset) is not { } minimum) return "Clip bounds are not constants";

@@ -63,7 +63,7 @@ internal static class StaticPlanner
             if (candidates.TryGetValue(node, out var entry)) plan.Nodes[node] = entry;
             else plan.FloatNodes.Add(new NodeReport(name, node.OpType, false, reasons[node]));
         }
-        CollectTensors(graph, plan);
+        CollectTensors(graph, plan, new HashSet<string>(options.Overrides?.ActivationTensors ?? Array.Empty<string>(), StringComparer.Ordinal));
         return plan;
     }
 
@@ -116,7 +116,12 @@ internal static class StaticPlanner
         return null;
     }
 
-    private static void CollectTensors(GraphEditor graph, StaticPlan plan)
+    /// <summary>
+    /// Gathers the activation tensors and which share parameters. A pass-through output with its own override does
+    /// not share its input's parameters: ONNX Runtime then runs that operator on float between DequantizeLinear and
+    /// QuantizeLinear, as the override asks.
+    /// </summary>
+    private static void CollectTensors(GraphEditor graph, StaticPlan plan, IReadOnlySet<string> overridden)
     {
         foreach (var entry in plan.Nodes.Values)
         {
@@ -132,7 +137,7 @@ internal static class StaticPlanner
                     break;
                 case StaticOperatorKind.PassThrough:
                     plan.ActivationTensors.Add(node.Output[0]);
-                    plan.SharedParameters[node.Output[0]] = node.Input[0];
+                    if (!overridden.Contains(node.Output[0])) plan.SharedParameters[node.Output[0]] = node.Input[0];
                     break;
                 case StaticOperatorKind.TableLookup:
                     plan.TableOutputs.Add(node.Output[0]);
