@@ -44,8 +44,22 @@ internal static class AugmentedModel
         }
     }
 
-    /// <summary>The run-time values of the model that are float32: float graph inputs and float node outputs.</summary>
+    /// <summary>
+    /// The run-time values of the model that are float32: float graph inputs and float node outputs, from ONNX's type
+    /// rules (<see cref="Preparation.ElementTypeInference"/>); only a graph with an operator those rules do not cover
+    /// is asked of an ONNX Runtime session.
+    /// </summary>
     public static HashSet<string> FloatValues(OnnxModel model)
+    {
+        var (types, unknown) = Preparation.ElementTypeInference.Infer(model.Graph);
+        if (unknown.Count > 0) return FloatValuesFromSession(model);
+        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var runTime = model.Graph.Node.SelectMany(n => n.Output).Concat(model.Graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)));
+        return runTime.Where(v => v.Length > 0 && types.TryGetValue(v, out var t) && t == (int)TensorProto.Types.DataType.Float).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The float32 run-time values as an ONNX Runtime session types them.</summary>
+    internal static HashSet<string> FloatValuesFromSession(OnnxModel model)
     {
         var outputs = model.Graph.Node.SelectMany(n => n.Output).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
