@@ -6,7 +6,7 @@ namespace MLNet.Quantization.Emitters;
 
 /// <summary>
 /// Shared by the QDQ and QOperator emitters: activation parameters from the plan's ranges, their initializers,
-/// weights (int8 symmetric, per channel when asked), int32 biases, constant operands and embedding tables.
+/// weights (int8 symmetric, per channel when asked), int32 biases and embedding tables.
 /// </summary>
 internal sealed class StaticEmitContext : EmitContext
 {
@@ -125,22 +125,16 @@ internal sealed class StaticEmitContext : EmitContext
             q => q.Axis is int a ? new[] { q.Dims[a] } : Array.Empty<long>());
     }
 
-    /// <summary>A constant operand or table stored like the activation <paramref name="storedAs"/>: per tensor, from its own min/max.</summary>
-    public WeightInitializers ConstantAsActivation(string constant, string storedAs)
+    /// <summary>Quantizes an embedding table like the lookup's output (per tensor, from the table's min/max) and records its parameters as that output's.</summary>
+    public WeightInitializers Table(string table, string lookupOutput)
     {
-        var (type, symmetric) = ActivationFormat(Plan.ParameterSource(storedAs));
-        return QuantizeWeight(
-            constant,
+        var (type, symmetric) = ActivationFormat(Plan.ParameterSource(lookupOutput));
+        var quantized = QuantizeWeight(
+            table,
             $"activation|{type}|{symmetric}",
             null,
             (values, dims) => WeightQuantizer.Quantize(values, dims, type, symmetric, false, null),
             _ => Array.Empty<long>());
-    }
-
-    /// <summary>Quantizes an embedding table and records its parameters as those of the lookup's output.</summary>
-    public WeightInitializers Table(string table, string lookupOutput)
-    {
-        var quantized = ConstantAsActivation(table, lookupOutput);
         _tableParameters[lookupOutput] = quantized.Tensor.Parameters[0];
         return quantized;
     }

@@ -1,5 +1,6 @@
 using MLNet.Quantization.Onnx.Protos;
 using MLNet.Quantization.Operators;
+using MLNet.Quantization.Operators.Static;
 
 namespace MLNet.Quantization.Planning;
 
@@ -7,11 +8,11 @@ namespace MLNet.Quantization.Planning;
 internal sealed class StaticNodePlan
 {
     /// <summary>Creates the plan entry for a node.</summary>
-    public StaticNodePlan(NodeProto node, string displayName, StaticOperatorKind kind)
+    public StaticNodePlan(NodeProto node, string displayName, StaticOperatorFamily family)
     {
         Node = node;
         DisplayName = displayName;
-        Kind = kind;
+        Family = family;
     }
 
     /// <summary>The node.</summary>
@@ -23,8 +24,11 @@ internal sealed class StaticNodePlan
     /// <summary>The node's position in the graph it was planned on (stable across copies of that graph).</summary>
     public int GraphIndex { get; init; }
 
+    /// <summary>The node's operator family, which checks and writes it.</summary>
+    public StaticOperatorFamily Family { get; }
+
     /// <summary>The node's role.</summary>
-    public StaticOperatorKind Kind { get; }
+    public StaticOperatorKind Kind => Family.Kind;
 
     /// <summary>Input indexes holding run-time float activations to quantize.</summary>
     public List<int> ActivationInputs { get; } = new();
@@ -34,7 +38,4 @@ internal sealed class StaticNodePlan
 
     /// <summary>Input index of a constant bias (Conv B, Gemm C) stored as int32 with scale input × weight scale.</summary>
     public int? BiasInput { get; set; }
-
-    /// <summary>Input indexes of constant operands of Add/Mul, quantized per tensor like activations.</summary>
-    public List<int> ConstantOperands { get; } = new();
 }

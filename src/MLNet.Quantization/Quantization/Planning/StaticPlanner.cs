@@ -42,10 +42,10 @@ internal static class StaticPlanner
         for (int index = 0; index < graph.Graph.Node.Count; index++)
         {
             var node = graph.Graph.Node[index];
-            if (StaticOperators.KindOf(node, graph) is not { } kind) continue;
+            if (StaticOperators.FamilyOf(node, graph) is not { } family) continue;
             var name = node.Name.Length > 0 ? node.Name : $"{node.OpType}#{index}";
             order.Add((node, name));
-            var entry = new StaticNodePlan(node, name, kind) { GraphIndex = index };
+            var entry = new StaticNodePlan(node, name, family) { GraphIndex = index };
             string? reason =
                 keepFloat?.TryGetValue(index, out var forced) == true ? forced
                 : !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
