@@ -38,8 +38,11 @@ internal static class ModelVerifier
         if (!File.Exists(path)) return;
         try
         {
-            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
-            using var session = new InferenceSession(path, options);
+            using (var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 })
+            using (new InferenceSession(path, options))
+            {
+            }
+            NativeMemory.Trim();
         }
         catch (OnnxRuntimeException e)
         {
