@@ -11,3 +11,4 @@ Invoke-Step @("build", "MLNet.Quantization.sln", "-c", $Configuration, "--no-res
 Invoke-Step @("test", "MLNet.Quantization.sln", "-c", $Configuration, "--no-build")
 Invoke-Step @("pack", "src/MLNet.Quantization/MLNet.Quantization.csproj", "-c", $Configuration, "-o", "nuget", "--no-build")
 Invoke-Step @("pack", "src/MLNet.Quantization.Cli/MLNet.Quantization.Cli.csproj", "-c", $Configuration, "-o", "nuget", "--no-build")
+Invoke-Step @("pack", "src/MLNet.Quantization.TorchSharp/MLNet.Quantization.TorchSharp.csproj", "-c", $Configuration, "-o", "nuget", "--no-build")

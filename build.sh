@@ -8,3 +8,4 @@ dotnet build MLNet.Quantization.sln -c "$configuration" --no-restore
 dotnet test MLNet.Quantization.sln -c "$configuration" --no-build
 dotnet pack src/MLNet.Quantization/MLNet.Quantization.csproj -c "$configuration" -o nuget --no-build
 dotnet pack src/MLNet.Quantization.Cli/MLNet.Quantization.Cli.csproj -c "$configuration" -o nuget --no-build
+dotnet pack src/MLNet.Quantization.TorchSharp/MLNet.Quantization.TorchSharp.csproj -c "$configuration" -o nuget --no-build

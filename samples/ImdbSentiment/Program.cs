@@ -12,10 +12,19 @@ var validation = new Option<int>("--validation-samples") { Description = "Traini
 var output = new Option<string>("--output") { Description = "Folder for models, zips and reports.", DefaultValueFactory = _ => Path.Combine("artifacts", "imdb") };
 var report = new Option<string?>("--report") { Description = "Markdown report path (JSON is written next to it). Default: OUTPUT/report.md." };
 var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
+var threads = new Option<int?>("--threads") { Description = "TorchSharp training threads (default: the machine's core count)." };
 var root = new RootCommand("IMDB sentiment lab: train a small transformer, quantize it with MLNet.Quantization, compare size, accuracy and latency.")
 {
-    data, download, epochs, trainSamples, testSamples, calibration, validation, output, report, seed,
+    data, download, epochs, trainSamples, testSamples, calibration, validation, output, report, seed, threads,
 };
+var torchInfo = new Command("torch-info", "Loads TorchSharp and libtorch and prints their versions and threads (checks the native libraries load on this machine).");
+torchInfo.SetAction(_ =>
+{
+    var x = TorchSharp.torch.ones(2, 2);
+    Console.WriteLine($"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, libtorch {TorchSharp.torch.__version__}, {TorchSharp.torch.get_num_threads()} threads, sum {x.sum().item<float>()}");
+    return 0;
+});
+root.Subcommands.Add(torchInfo);
 root.SetAction(async (parse, cancellation) =>
 {
     var options = new LabOptions
@@ -30,6 +39,7 @@ root.SetAction(async (parse, cancellation) =>
         OutputFolder = parse.GetValue(output)!,
         ReportPath = parse.GetValue(report),
         Seed = parse.GetValue(seed),
+        Threads = parse.GetValue(threads),
     };
     try
     {

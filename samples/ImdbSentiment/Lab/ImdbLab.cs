@@ -6,6 +6,7 @@ using Microsoft.ML.Data;
 using MLNet.Quantization;
 using MLNet.Quantization.Onnx;
 using Sentiment.Common;
+using TorchSharp;
 
 namespace ImdbSentiment.Lab;
 
@@ -38,13 +39,14 @@ public static class ImdbLab
         var trainVectors = vectorizer.Transform(train);
         var trainIds = trainVectors.GetColumn<long[]>(TransformerOnnxExporter.InputName).Select(v => v.Select(x => (int)x).ToArray()).ToList();
 
-        log.WriteLine($"Training the transformer ({options.Epochs} epochs, batch {options.BatchSize}, Adam, binary cross-entropy) ...");
-        var model = new SentimentTransformer(TransformerParameters.Initialize(config, options.Seed));
-        var epochs = MiniBatchTrainer.Train(model, trainIds, data.Train.Select(r => r.Positive).ToList(), options.Epochs, options.BatchSize, options.Seed,
-            new EpochLogger(log));
+        NetworkTrainer.Configure(options.Threads, options.Seed);
+        log.WriteLine($"Training the transformer with TorchSharp ({options.Epochs} epochs, batch {options.BatchSize}, AdamW, binary cross-entropy, {torch.get_num_threads()} threads) ...");
+        using var network = new SentimentNetwork(config);
+        var labels = data.Train.Select(r => r.Positive).ToList();
+        var epochs = NetworkTrainer.Train(network, trainIds, labels, options.Epochs, options.BatchSize, options.Seed, new EpochLogger(log));
 
         var floatPath = Path.Combine(options.OutputFolder, "sentiment.float.onnx");
-        OnnxModelFile.Save(TransformerOnnxExporter.Export(model.Parameters), floatPath);
+        OnnxModelFile.Save(TransformerOnnxExporter.Export(network), floatPath);
         var pipelines = FitPipelines(ml, vectorizer, train, validation, floatPath, options, log);
         var dynamicPath = Path.Combine(options.OutputFolder, "sentiment.dynamic.onnx");
         var staticPath = Path.Combine(options.OutputFolder, "sentiment.static.onnx");
@@ -52,32 +54,42 @@ public static class ImdbLab
         pipelines.DynamicEstimator.Result!.Save(dynamicPath);
         pipelines.StaticEstimator.Result!.Save(staticPath);
         pipelines.TunedEstimator.Result!.Save(tunedPath);
-        var fittedModels = new[] { pipelines.Float, pipelines.Dynamic, pipelines.Static, pipelines.Tuned };
-        var zipNames = new[] { "float", "dynamic", "static", "tuned" };
+
+        var qat = QatRow.Run(network, trainIds, labels, options, pipelines.StaticOptions, log);
+        var qatFloatPath = Path.Combine(options.OutputFolder, "sentiment.qat-float.onnx");
+        OnnxModelFile.Save(TransformerOnnxExporter.Export(network), qatFloatPath);
+        var (qatModel, qatEstimator) = pipelines.FitStatic(qatFloatPath, pipelines.StaticOptions with { Overrides = qat.Overrides });
+        var qatPath = Path.Combine(options.OutputFolder, "sentiment.qat.onnx");
+        qatEstimator.Result!.Save(qatPath);
+
+        var fittedModels = new[] { pipelines.Float, pipelines.Dynamic, pipelines.Static, pipelines.Tuned, qatModel };
+        var zipNames = new[] { "float", "dynamic", "static", "tuned", "qat" };
         for (int i = 0; i < fittedModels.Length; i++)
             ml.Model.Save(fittedModels[i], train.Schema, Path.Combine(options.OutputFolder, $"sentiment.{zipNames[i]}.zip"));
 
-        log.WriteLine("Evaluating the four pipelines on the test set ...");
+        log.WriteLine("Evaluating the five pipelines on the test set ...");
         var metrics = fittedModels.Select(m => ml.BinaryClassification.Evaluate(m.Transform(test), nameof(ReviewRow.Label))).ToList();
         log.WriteLine($"Timing each model at batch 1 on {Math.Min(options.LatencySamples, data.Test.Count)} test reviews (ONNX Runtime, one thread, interleaved) ...");
         var sequences = vectorizer.Transform(test).GetColumn<long[]>(TransformerOnnxExporter.InputName).Take(options.LatencySamples).ToList();
-        var paths = new[] { floatPath, dynamicPath, staticPath, tunedPath };
+        var paths = new[] { floatPath, dynamicPath, staticPath, tunedPath, qatPath };
         var latency = LatencyMeter.Measure(paths, sequences, TransformerOnnxExporter.InputName);
 
-        var names = new[] { "float", "dynamic INT8", "static INT8", "tuned INT8" };
+        var names = new[] { "float", "dynamic INT8", "static INT8", "tuned INT8", "QAT INT8" };
         var rows = Enumerable.Range(0, names.Length).Select(i => new LabRow(names[i], new FileInfo(paths[i]).Length / 1024.0, metrics[i].Accuracy, metrics[i].AreaUnderRocCurve, metrics[i].F1Score, latency[i], latency[0] / latency[i])).ToList();
-        var report = new LabReport("IMDB sentiment lab: float vs INT8", data.Source, data.IsSynthetic, data.Train.Count, data.Test.Count, epochs, rows, clock.Elapsed.TotalSeconds,
+        var report = new LabReport("IMDB sentiment lab: float vs INT8", data.Source, data.IsSynthetic, data.Train.Count, data.Test.Count, epochs.Concat(qat.Epochs).ToList(), rows, clock.Elapsed.TotalSeconds,
             new[]
             {
-                "Model: token + position embedding → LayerNorm → 2-head attention → mean pooling → Dense(64, relu) → Dropout(0.2) → Dense(1, sigmoid), trained here in C#.",
+                "Model: token + position embedding → LayerNorm → 2-head attention → mean pooling → Dense(64, relu) → Dropout(0.2) → Dense(1, sigmoid), trained here with TorchSharp.",
+                qat.Note,
                 $"Tuned INT8: static, tuned until accuracy on the {validationReviews.Count} held-out validation reviews is within 0.5 point of float's; {string.Join(" ", pipelines.TunedEstimator.Report!.Notes.Where(n => n.StartsWith("tuning", StringComparison.Ordinal) || n.StartsWith("latency guard", StringComparison.Ordinal)))}",
             });
-        report.Save(options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md"), options.OutputFolder, "the four .onnx models and ML.NET zips", log);
+        report.Save(options.ReportPath ?? Path.Combine(options.OutputFolder, "report.md"), options.OutputFolder, "the .onnx models and ML.NET zips", log);
         return report;
     }
 
     private sealed record Pipelines(ITransformer Float, ITransformer Dynamic, ITransformer Static, ITransformer Tuned,
-        OnnxQuantizingEstimator DynamicEstimator, OnnxQuantizingEstimator StaticEstimator, OnnxQuantizingEstimator TunedEstimator);
+        OnnxQuantizingEstimator DynamicEstimator, OnnxQuantizingEstimator StaticEstimator, OnnxQuantizingEstimator TunedEstimator,
+        QuantizationOptions StaticOptions, Func<string, QuantizationOptions, (ITransformer Model, OnnxQuantizingEstimator Estimator)> FitStatic);
 
     private static Pipelines FitPipelines(MLContext ml, ITransformer vectorizer, IDataView train, IDataView validation, string floatPath, LabOptions options, TextWriter log)
     {
@@ -113,6 +125,11 @@ public static class ImdbLab
             Tuning = new TuningOptions { EvaluationDataView = validationVectors, TransformerMetric = Accuracy, MaxMetricDrop = 0.005, MaxEvaluationSamples = 1 },
         });
         var tunedModel = Chain(tunedEstimator, calibrationRows);
-        return new Pipelines(floatModel, dynamicModel, staticModel, tunedModel, dynamicEstimator, staticEstimator, tunedEstimator);
+        (ITransformer, OnnxQuantizingEstimator) FitStatic(string path, QuantizationOptions quantization)
+        {
+            var estimator = ml.Transforms.Quantize(outputs, inputs, path, quantization);
+            return (Chain(estimator, calibrationRows), estimator);
+        }
+        return new Pipelines(floatModel, dynamicModel, staticModel, tunedModel, dynamicEstimator, staticEstimator, tunedEstimator, staticOptions, FitStatic);
     }
 }

@@ -36,6 +36,18 @@ public sealed record LabOptions
     /// <summary>Where the Markdown report goes (the JSON goes next to it); default OutputFolder/report.md.</summary>
     public string? ReportPath { get; init; }
 
+    /// <summary>Quantization-aware fine-tuning epochs for the "QAT INT8" row (from the trained float model).</summary>
+    public int QatEpochs { get; init; } = 1;
+
+    /// <summary>AdamW learning rate of the quantization-aware fine-tuning.</summary>
+    public double QatLearningRate { get; init; } = 1e-4;
+
+    /// <summary>Quantization-aware training learns activation scales (LSQ) instead of following moving-average observers.</summary>
+    public bool LearnedScales { get; init; }
+
+    /// <summary>TorchSharp's training threads; null for the machine's core count.</summary>
+    public int? Threads { get; init; }
+
     /// <summary>Seed for data generation, initialization, shuffling and dropout.</summary>
     public int Seed { get; init; } = 42;
 }

@@ -99,8 +99,8 @@ public sealed record QuantizationOptions
     /// </summary>
     public bool? ReduceRange { get; init; }
 
-    /// <summary>The reduce-range choice this run uses: <see cref="ReduceRange"/>, or the automatic one when unset.</summary>
-    internal bool EffectiveReduceRange => ReduceRange ?? Hardware.CpuFeatures.UnsignedSignedProductsSaturate;
+    /// <summary>Whether this run quantizes weights to 7 bits: <see cref="ReduceRange"/>, or when it is null whether this CPU needs it (no VNNI).</summary>
+    public bool EffectiveReduceRange => ReduceRange ?? Hardware.CpuFeatures.UnsignedSignedProductsSaturate;
 
     /// <summary>How MatMul and Gemm are written. Default: <see cref="DynamicMatMulForm.Fused"/> (measured fastest, see README).</summary>
     public DynamicMatMulForm MatMulForm { get; init; } = DynamicMatMulForm.Fused;
