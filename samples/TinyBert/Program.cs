@@ -17,9 +17,10 @@ var validation = new Option<int>("--validation-samples") { Description = "Traini
 var calibration = new Option<int>("--calibration-samples") { Description = "Training texts static quantization calibrates on.", DefaultValueFactory = _ => defaults.CalibrationSamples };
 var output = new Option<string>("--output") { Description = "Folder for encoders, zips and reports.", DefaultValueFactory = _ => defaults.OutputFolder };
 var report = new Option<string?>("--report") { Description = "Markdown report path (JSON next to it). Default: OUTPUT/report.md." };
+var threads = new Option<int?>("--threads") { Description = "TorchSharp training threads when the encoder is trained from scratch (default: the machine's core count)." };
 var root = new RootCommand("tiny-BERT lab: frozen BERT encoder + ML.NET classifier head, encoder quantized with MLNet.Quantization.")
 {
-    checkpoint, onnx, download, data, downloadImdb, trainSamples, testSamples, epochs, calibration, validation, output, report,
+    checkpoint, onnx, download, data, downloadImdb, trainSamples, testSamples, epochs, calibration, validation, output, report, threads,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -28,7 +29,7 @@ root.SetAction(async (parse, cancellation) =>
         CheckpointFolder = parse.GetValue(checkpoint), OnnxFolder = parse.GetValue(onnx), Download = parse.GetValue(download),
         DataPath = parse.GetValue(data), DownloadImdb = parse.GetValue(downloadImdb), TrainSamples = parse.GetValue(trainSamples),
         TestSamples = parse.GetValue(testSamples), EncoderEpochs = parse.GetValue(epochs), CalibrationSamples = parse.GetValue(calibration), ValidationSamples = parse.GetValue(validation),
-        OutputFolder = parse.GetValue(output)!, ReportPath = parse.GetValue(report),
+        OutputFolder = parse.GetValue(output)!, ReportPath = parse.GetValue(report), Threads = parse.GetValue(threads),
     };
     try
     {

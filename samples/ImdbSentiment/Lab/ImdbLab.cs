@@ -39,11 +39,11 @@ public static class ImdbLab
         var trainVectors = vectorizer.Transform(train);
         var trainIds = trainVectors.GetColumn<long[]>(TransformerOnnxExporter.InputName).Select(v => v.Select(x => (int)x).ToArray()).ToList();
 
-        NetworkTrainer.Configure(options.Threads, options.Seed);
+        TorchTrainer.Configure(options.Threads, options.Seed);
         log.WriteLine($"Training the transformer with TorchSharp ({options.Epochs} epochs, batch {options.BatchSize}, AdamW, binary cross-entropy, {torch.get_num_threads()} threads) ...");
         using var network = new SentimentNetwork(config);
         var labels = data.Train.Select(r => r.Positive).ToList();
-        var epochs = NetworkTrainer.Train(network, trainIds, labels, options.Epochs, options.BatchSize, options.Seed, new EpochLogger(log));
+        var epochs = TorchTrainer.Train(network, trainIds, labels, options.Epochs, options.BatchSize, options.Seed, new EpochLogger(log));
 
         var floatPath = Path.Combine(options.OutputFolder, "sentiment.float.onnx");
         OnnxModelFile.Save(TransformerOnnxExporter.Export(network), floatPath);

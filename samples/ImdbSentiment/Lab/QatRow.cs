@@ -26,11 +26,11 @@ public static class QatRow
         network.ProductInputHook = (point, x) => qat.Activation(TransformerOnnxExporter.TensorName(point), x, network.training);
         network.WeightHook = (_, weight) => qat.Weight(weight);
         var calibration = trainIds.Take(options.CalibrationSamples).ToList();
-        qat.Observe(() => NetworkTrainer.Predict(network, calibration));
+        qat.Observe(() => TorchTrainer.Predict(network, calibration));
         var scales = qat.StartFineTuning();
         string how = options.LearnedScales ? "learned scales (LSQ)" : "moving-average min/max observers";
         log.WriteLine($"Quantization-aware fine-tuning: {options.QatEpochs} epoch(s), AdamW lr {options.QatLearningRate:G3}, {qat.Activations.Count} activations ({how}) and the projection weights (per-channel int8{(staticOptions.EffectiveReduceRange ? ", 7-bit as this CPU needs" : "")}) fake-quantized ...");
-        var epochs = NetworkTrainer.Train(network, trainIds, labels, options.QatEpochs, options.BatchSize, options.Seed + 1, new EpochLogger(log), options.QatLearningRate, scales);
+        var epochs = TorchTrainer.Train(network, trainIds, labels, options.QatEpochs, options.BatchSize, options.Seed + 1, new EpochLogger(log), options.QatLearningRate, scales);
         var note = $"QAT INT8: the float model fine-tuned {options.QatEpochs} epoch(s) with fake quantization ({how}, observers calibrated on {calibration.Count} training reviews first), then quantized like static INT8 with the learned ranges of its {qat.Activations.Count} activations.";
         return new QatOutcome(qat.ToOverrides(), epochs.Select(e => e with { Epoch = e.Epoch + options.Epochs }).ToList(), note);
     }

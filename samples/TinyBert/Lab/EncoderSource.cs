@@ -45,7 +45,7 @@ public static class EncoderSource
 
         log.WriteLine("No --checkpoint, --onnx or --download: the encoder is TRAINED FROM SCRATCH on the sample's data here — it is NOT the pretrained tiny BERT.");
         ScratchEncoder.WriteVocabulary(data.Train.Select(r => r.Text), vocabularyPath);
-        var epochs = ScratchEncoder.Train(data, vocabularyPath, onnxPath, options.EncoderEpochs, options.Seed, log);
+        var epochs = ScratchEncoder.Train(data, vocabularyPath, onnxPath, options.EncoderEpochs, options.Seed, options.Threads, log);
         File.WriteAllBytes(onnxPath, EncoderGraph.PrepareForPipeline(File.ReadAllBytes(onnxPath), onnxPath, TinyBert.Pipeline.BertTokenization.Length));
         return new EncoderFiles(onnxPath, vocabularyPath, "bert_uncased_L-2_H-128_A-2 architecture trained from scratch on the sample's data (not pretrained)", false, epochs);
     }

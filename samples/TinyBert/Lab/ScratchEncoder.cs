@@ -32,16 +32,17 @@ public static partial class ScratchEncoder
         File.WriteAllLines(path, entries);
     }
 
-    /// <summary>Trains the encoder (with a temporary classifier) and writes it as ONNX; returns the epochs.</summary>
-    public static List<EpochResult> Train(ReviewDataset data, string vocabularyPath, string onnxPath, int epochs, int seed, TextWriter log)
+    /// <summary>Trains the encoder (with a temporary classifier) with TorchSharp and writes it as ONNX; returns the epochs.</summary>
+    public static List<EpochResult> Train(ReviewDataset data, string vocabularyPath, string onnxPath, int epochs, int seed, int? threads, TextWriter log)
     {
         var tokenizer = BertTokenization.Use(vocabularyPath);
-        var samples = data.Train.Select(r => BertTokenization.Encode(tokenizer, r.Text)).ToList();
-        var network = new BertNetwork(BertParameters.Initialize(TinyBertConfig, seed), BertTokenization.Length);
-        log.WriteLine($"Training the encoder FROM SCRATCH (not pretrained): {TinyBertConfig.Layers} layers, hidden {TinyBertConfig.HiddenSize}, {TinyBertConfig.Heads} heads, FFN {TinyBertConfig.IntermediateSize}, {epochs} epochs, batch 32, Adam 5e-4 ...");
-        var results = MiniBatchTrainer.Train(network, samples, data.Train.Select(r => r.Positive).ToList(), epochs, 32, seed,
-            new EpochLogger(log), learningRate: 5e-4f);
-        MLNet.Quantization.Onnx.OnnxModelFile.Save(BertOnnxBuilder.Build(new BertWeights(TinyBertConfig, network.Parameters.EncoderTensors())), onnxPath);
+        var samples = data.Train.Select(r => BertTokenization.Encode(tokenizer, r.Text).Ids).ToList();
+        TorchTrainer.Configure(threads, seed);
+        using var network = new BertClassifier(TinyBertConfig);
+        log.WriteLine($"Training the encoder FROM SCRATCH (not pretrained) with TorchSharp: {TinyBertConfig.Layers} layers, hidden {TinyBertConfig.HiddenSize}, {TinyBertConfig.Heads} heads, FFN {TinyBertConfig.IntermediateSize}, {epochs} epochs, batch 32, AdamW 5e-4, {TorchSharp.torch.get_num_threads()} threads ...");
+        var results = TorchTrainer.Train(network, samples, data.Train.Select(r => r.Positive).ToList(), epochs, 32, seed,
+            new EpochLogger(log), learningRate: 5e-4, trimPadding: true);
+        MLNet.Quantization.Onnx.OnnxModelFile.Save(BertOnnxBuilder.Build(new BertWeights(TinyBertConfig, network.EncoderTensors())), onnxPath);
         return results;
     }
 

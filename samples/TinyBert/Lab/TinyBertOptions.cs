@@ -25,7 +25,7 @@ public sealed record TinyBertOptions
     public int TestSamples { get; init; } = 1000;
 
     /// <summary>Epochs for training the encoder from scratch.</summary>
-    public int EncoderEpochs { get; init; } = 6;
+    public int EncoderEpochs { get; init; } = 10;
 
     /// <summary>Training texts static quantization calibrates on.</summary>
     public int CalibrationSamples { get; init; } = 300;
@@ -41,6 +41,9 @@ public sealed record TinyBertOptions
 
     /// <summary>Markdown report path (JSON next to it); default OutputFolder/report.md.</summary>
     public string? ReportPath { get; init; }
+
+    /// <summary>TorchSharp's training threads when the encoder is trained from scratch; null for the machine's core count.</summary>
+    public int? Threads { get; init; }
 
     /// <summary>Seed for data, initialization and shuffling.</summary>
     public int Seed { get; init; } = 42;

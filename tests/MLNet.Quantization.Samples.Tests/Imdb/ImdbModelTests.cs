@@ -15,7 +15,7 @@ public class ImdbModelTests
     [Fact]
     public void The_onnx_export_matches_the_torchsharp_forward_pass()
     {
-        NetworkTrainer.Configure(threads: 1, seed: 5);
+        TorchTrainer.Configure(threads: 1, seed: 5);
         var config = new TransformerConfig(Vocabulary: 300, Sequence: 256);
         using var network = new SentimentNetwork(config);
         using (global::TorchSharp.torch.no_grad())
@@ -30,7 +30,7 @@ public class ImdbModelTests
         var ids = batch.SelectMany(s => s.Select(x => (long)x)).ToArray();
         using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(TransformerOnnxExporter.InputName, new DenseTensor<long>(ids, new[] { 4, 256 })) });
         var onnx = results.First().AsTensor<float>().ToArray();
-        var reference = NetworkTrainer.Predict(network, batch);
+        var reference = TorchTrainer.Predict(network, batch);
 
         Assert.Equal(4, onnx.Length);
         Assert.True(Metrics.MaxAbsDiff(reference, onnx) <= 1e-4, $"max abs diff {Metrics.MaxAbsDiff(reference, onnx):G3}");

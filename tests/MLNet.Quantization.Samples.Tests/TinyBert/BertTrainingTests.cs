@@ -1,77 +1,77 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.Quantization.Onnx;
+using Sentiment.Common;
 using TinyBert.Encoder;
 using TinyBert.Training;
+using static TorchSharp.torch;
 
 namespace MLNet.Quantization.Tests.TinyBert;
 
 public class BertTrainingTests
 {
-    private static readonly BertConfig Tiny = new(VocabularySize: 20, HiddenSize: 8, Layers: 2, Heads: 2, IntermediateSize: 12, MaxPositions: 8, TypeVocabularySize: 2, LayerNormEpsilon: 1e-12f);
-
-    private static BertParameters Perturbed(BertConfig config, int seed)
-    {
-        var parameters = BertParameters.Initialize(config, seed);
-        var random = new Random(seed + 1);
-        foreach (var tensor in parameters.All) for (int i = 0; i < tensor.Length; i++) tensor[i] += (float)(random.NextDouble() - 0.5) * 0.6f;
-        return parameters;
-    }
+    private static readonly BertConfig Tiny = new(VocabularySize: 40, HiddenSize: 16, Layers: 2, Heads: 2, IntermediateSize: 24, MaxPositions: 16, TypeVocabularySize: 2, LayerNormEpsilon: 1e-12f);
 
     [Fact]
-    public void Backward_matches_finite_differences()
+    public void The_onnx_export_gives_the_pooled_features_torchsharp_computes_with_padding_masked()
     {
-        var parameters = Perturbed(Tiny, 3);
-        var network = new BertNetwork(parameters, sequence: 8);
-        var sample = new BertSample(new[] { 2, 7, 11, 5, 3, 0, 0, 0 }, 5);
-        const float label = 1f;
-        double Loss()
+        TorchTrainer.Configure(threads: 1, seed: 9);
+        using var network = new BertClassifier(Tiny);
+        using (no_grad())
         {
-            double p = network.Forward(sample, network.CreateWorkspace(), null);
-            return -(label * Math.Log(p) + (1 - label) * Math.Log(1 - p));
+            foreach (var parameter in network.parameters()) parameter.add_(rand_like(parameter) * 0.6 - 0.3);
         }
-
-        var workspace = network.CreateWorkspace();
-        network.Forward(sample, workspace, null);
-        var gradients = parameters.All.Select(t => new float[t.Length]).ToArray();
-        network.Backward(workspace, label, 1f, gradients);
-
-        for (int k = 0; k < parameters.All.Count; k++)
-        {
-            var tensor = parameters.All[k];
-            for (int i = 0; i < tensor.Length; i += Math.Max(1, tensor.Length / 10))
-            {
-                float saved = tensor[i];
-                const float step = 1e-2f;
-                tensor[i] = saved + step;
-                double plus = Loss();
-                tensor[i] = saved - step;
-                double minus = Loss();
-                tensor[i] = saved;
-                double numeric = (plus - minus) / (2 * step);
-                Assert.True(Math.Abs(numeric - gradients[k][i]) <= 2e-3 + 4e-2 * Math.Abs(numeric), $"tensor {k}[{i}]: analytic {gradients[k][i]:G5}, numeric {numeric:G5}");
-            }
-        }
-    }
-
-    [Fact]
-    public void Exported_encoder_gives_the_pooled_features_the_network_computes()
-    {
-        var config = Tiny with { VocabularySize = 40, HiddenSize = 16, MaxPositions = 16 };
-        var parameters = Perturbed(config, 9);
-        var network = new BertNetwork(parameters, sequence: 16);
-        var model = BertOnnxBuilder.Build(new BertWeights(config, parameters.EncoderTensors()));
-        var sample = new BertSample(new[] { 2, 9, 30, 14, 3 }.Concat(new int[11]).ToArray(), 5);
+        var model = BertOnnxBuilder.Build(new BertWeights(Tiny, network.EncoderTensors()));
+        var rows = new[] { new[] { 2, 9, 30, 14, 3 }, new[] { 2, 17, 3 }, new[] { 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 3 } };
+        const int length = 16;
+        var ids = rows.SelectMany(r => r.Concat(new int[length - r.Length])).Select(i => (long)i).ToArray();
+        var mask = rows.SelectMany(r => Enumerable.Range(0, length).Select(t => t < r.Length ? 1L : 0L)).ToArray();
 
         using var session = new InferenceSession(OnnxModelFile.ToBytes(model));
-        var dims = new[] { 1, 16 };
+        var dims = new[] { rows.Length, length };
         using var results = session.Run(new[]
         {
-            NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(sample.Ids.Select(i => (long)i).ToArray(), dims)),
-            NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(Enumerable.Range(0, 16).Select(i => i < 5 ? 1L : 0L).ToArray(), dims)),
-            NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[16], dims)),
+            NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, dims)),
+            NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(mask, dims)),
+            NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[ids.Length], dims)),
         });
-        var pooled = results.Single(r => r.Name == "pooler_output").AsTensor<float>().ToArray();
-        Assert.True(Metrics.MaxAbsDiff(network.PooledFeatures(sample), pooled) <= 1e-4, $"max abs diff {Metrics.MaxAbsDiff(network.PooledFeatures(sample), pooled):G3}");
+        var onnx = results.Single(r => r.Name == "pooler_output").AsTensor<float>().ToArray();
+        network.eval();
+        float[] reference;
+        using (no_grad()) reference = network.Pooled(tensor(ids, new long[] { rows.Length, length })).data<float>().ToArray();
+
+        Assert.Equal(rows.Length * Tiny.HiddenSize, onnx.Length);
+        Assert.True(Metrics.MaxAbsDiff(reference, onnx) <= 1e-4, $"max abs diff {Metrics.MaxAbsDiff(reference, onnx):G3}");
+        Assert.True(Metrics.MaxAbsDiff(reference.Take(16).ToArray(), reference.Skip(16).Take(16).ToArray()) > 1e-2, "different texts should pool differently");
+    }
+
+    [Fact]
+    public void Training_learns_a_rule_that_needs_attention_and_trimming_padding_changes_no_prediction()
+    {
+        TorchTrainer.Configure(threads: 1, seed: 4);
+        var random = new Random(4);
+        var samples = new List<int[]>();
+        var labels = new List<bool>();
+        for (int i = 0; i < 256; i++)
+        {
+            int count = random.Next(3, 12);
+            var row = new int[16];
+            row[0] = 2;
+            for (int t = 1; t <= count; t++) row[t] = random.Next(6, 40);
+            bool positive = random.Next(2) == 0;
+            row[random.Next(1, count + 1)] = positive ? 4 : 5;
+            row[count + 1] = 3;
+            samples.Add(row);
+            labels.Add(positive);
+        }
+        using var network = new BertClassifier(Tiny);
+        var epochs = TorchTrainer.Train(network, samples, labels, epochs: 12, batchSize: 32, seed: 4, learningRate: 3e-3, trimPadding: true);
+
+        Assert.True(epochs[^1].Loss < epochs[0].Loss * 0.5, $"loss {epochs[0].Loss:F3} → {epochs[^1].Loss:F3}");
+        var trimmed = TorchTrainer.Predict(network, samples, trimPadding: true);
+        var padded = TorchTrainer.Predict(network, samples, trimPadding: false);
+        double accuracy = trimmed.Zip(labels, (p, l) => p >= 0.5f == l).Count(x => x) / (double)labels.Count;
+        Assert.True(accuracy >= 0.95, $"training accuracy {accuracy:P1}");
+        Assert.True(Metrics.MaxAbsDiff(trimmed, padded) <= 1e-5, $"max abs diff {Metrics.MaxAbsDiff(trimmed, padded):G3}");
     }
 }
