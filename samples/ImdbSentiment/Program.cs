@@ -13,9 +13,11 @@ var output = new Option<string>("--output") { Description = "Folder for models, 
 var report = new Option<string?>("--report") { Description = "Markdown report path (JSON is written next to it). Default: OUTPUT/report.md." };
 var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 42 };
 var threads = new Option<int?>("--threads") { Description = "TorchSharp training threads (default: the machine's core count)." };
+var qatEpochs = new Option<int>("--qat-epochs") { Description = "Quantization-aware fine-tuning epochs for the QAT INT8 row.", DefaultValueFactory = _ => new LabOptions().QatEpochs };
+var learnedScales = new Option<bool>("--learned-scales") { Description = "QAT learns its activation scales (LSQ) instead of following moving-average min/max observers." };
 var root = new RootCommand("IMDB sentiment lab: train a small transformer, quantize it with MLNet.Quantization, compare size, accuracy and latency.")
 {
-    data, download, epochs, trainSamples, testSamples, calibration, validation, output, report, seed, threads,
+    data, download, epochs, trainSamples, testSamples, calibration, validation, output, report, seed, threads, qatEpochs, learnedScales,
 };
 var torchInfo = new Command("torch-info", "Loads TorchSharp and libtorch and prints their versions and threads (checks the native libraries load on this machine).");
 torchInfo.SetAction(_ =>
@@ -40,6 +42,8 @@ root.SetAction(async (parse, cancellation) =>
         ReportPath = parse.GetValue(report),
         Seed = parse.GetValue(seed),
         Threads = parse.GetValue(threads),
+        QatEpochs = parse.GetValue(qatEpochs),
+        LearnedScales = parse.GetValue(learnedScales),
     };
     try
     {

@@ -20,6 +20,8 @@ public static class ImdbLab
     /// <summary>Runs the lab; writes models, zips and reports under <see cref="LabOptions.OutputFolder"/>.</summary>
     public static async Task<LabReport> RunAsync(LabOptions options, TextWriter log, CachedDownloader? downloader = null, Uri? source = null, long? expectedSize = null, string? cacheFolder = null)
     {
+        if (options.Epochs < 1) throw new ArgumentException($"--epochs is {options.Epochs}; train at least 1 epoch.");
+        if (options.QatEpochs < 0) throw new ArgumentException($"--qat-epochs is {options.QatEpochs}; use 0 (observe ranges only) or more.");
         var clock = Stopwatch.StartNew();
         var data = await ReviewDataSource.LoadAsync(options.DataPath, options.Download, options.TrainSamples, options.TestSamples, options.Seed, log, downloader, source, expectedSize, cacheFolder).ConfigureAwait(false);
         data = data.Take(options.TrainSamples, options.TestSamples);
