@@ -100,7 +100,7 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         return Options with { Tuning = tuning with { EvaluationData = evaluation, Metric = metric } };
     }
 
-    private OnnxScoringEstimator CreateScoringEstimator(byte[] model)
+    private OnnxScoringEstimator CreateScoringEstimator(byte[] model) => RandomTempNameRetry.Run(() =>
     {
         var stream = new MemoryStream(model, writable: false);
         if (_shapes is not null)
@@ -112,7 +112,7 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         return _outputColumnNames is null
             ? _catalog.ApplyOnnxModel(stream, _gpuDeviceId, _fallbackToCpu)
             : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _gpuDeviceId, _fallbackToCpu);
-    }
+    });
 
     /// <summary>Forwards progress to an ML.NET channel as info messages (synchronously, in order).</summary>
     private sealed class ChannelProgress : IProgress<QuantizationProgress>
