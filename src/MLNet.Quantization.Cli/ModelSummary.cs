@@ -30,12 +30,37 @@ internal sealed record ModelSummary(string Format, IReadOnlyDictionary<string, i
         var bytes = QuantizationReport.MeasureConstants(model.Proto);
         bool hasIntegerWeights = bytes.Keys.Any(k => k is "int8" or "uint8");
         string format =
-            opTypes.Overlaps(QOperatorOps) ? "QOperator (QLinear* operators)"
+            opTypes.Contains("MatMulNBits") || opTypes.Contains("GatherBlockQuantized") ? $"weight-only ({WeightOnlyDescription(model)})"
+            : opTypes.Overlaps(QOperatorOps) ? "QOperator (QLinear* operators)"
             : opTypes.Contains("QuantizeLinear") && opTypes.Contains("DequantizeLinear") ? "QDQ (QuantizeLinear/DequantizeLinear pairs)"
             : opTypes.Overlaps(DynamicOps) ? "dynamic (weights INT8, activations quantized at run time)"
             : hasIntegerWeights && opTypes.Contains("DequantizeLinear") ? "weight-only (INT8 weights dequantized at run time)"
             : "none (float model)";
         return new ModelSummary(format, counts, bytes);
+    }
+
+    /// <summary>"4-bit blocks of 32, 4.50 bits/weight over 12 MatMulNBits" from the nodes' attributes and initializers.</summary>
+    private static string WeightOnlyDescription(OnnxModel model)
+    {
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var nodes = model.Graph.Node.Where(n => n.OpType is "MatMulNBits" or "GatherBlockQuantized").ToList();
+        long weights = 0, storedBits = 0;
+        foreach (var node in nodes)
+        {
+            bool gather = node.OpType == "GatherBlockQuantized";
+            var parameters = gather ? new[] { node.Input[0] }.Concat(node.Input.Skip(2).Take(2)) : node.Input.Skip(1).Take(3);
+            foreach (var input in parameters)
+            {
+                if (!initializers.TryGetValue(input, out var tensor)) continue;
+                long bits = TensorData.ElementCount(tensor) * ElementType.SizeOf(tensor.DataType) * 8;
+                storedBits += bits;
+                if (gather && input == node.Input[0]) weights += bits / NodeAttributes.GetInt(node, "bits", 4);
+            }
+            if (!gather) weights += NodeAttributes.GetInt(node, "K", 0) * NodeAttributes.GetInt(node, "N", 0);
+        }
+        var layouts = nodes.Select(n => $"{NodeAttributes.GetInt(n, "bits", 0)}-bit blocks of {NodeAttributes.GetInt(n, "block_size", 0)}").Distinct();
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{string.Join(", ", layouts)}; {(weights == 0 ? 0 : (double)storedBits / weights):F2} bits/weight over {nodes.Count(n => n.OpType == "MatMulNBits")} MatMulNBits and {nodes.Count(n => n.OpType == "GatherBlockQuantized")} GatherBlockQuantized, activations float");
     }
 
     /// <summary>"name: float[batch,3,224,224]".</summary>

@@ -11,7 +11,14 @@ internal static class QuantizeCommand
         var input = new Argument<FileInfo>("model") { Description = "The float ONNX model to quantize." };
         var outputPath = new Option<FileInfo>("--output", "-o") { Description = "Where to write the quantized model.", Required = true };
         var mode = new Option<string>("--mode") { Description = "Quantization mode.", DefaultValueFactory = _ => "dynamic" };
-        mode.AcceptOnlyFromAmong("dynamic", "static");
+        mode.AcceptOnlyFromAmong("dynamic", "static", "weight-only");
+        var defaults = new WeightOnlyOptions();
+        var bits = new Option<int>("--bits") { Description = "Weight-only mode: bits per weight code (2, 4 or 8).", DefaultValueFactory = _ => defaults.Bits };
+        var blockSize = new Option<int>("--block-size") { Description = "Weight-only mode: weights per block along K, a power of two from 16 to 256.", DefaultValueFactory = _ => defaults.BlockSize };
+        var symmetric = new Option<bool>("--symmetric") { Description = "Weight-only mode: symmetric blocks without zero points (default: asymmetric)." };
+        var algorithm = new Option<string>("--algorithm") { Description = "Weight-only mode: rtn (round to nearest) or hqq (half-quadratic optimisation of each block's scale and zero point).", DefaultValueFactory = _ => "rtn" };
+        algorithm.AcceptOnlyFromAmong("rtn", "hqq");
+        var accuracyLevel = new Option<int>("--accuracy-level") { Description = "Weight-only mode: MatMulNBits accuracy_level (0/1 float32 compute, 4 int8 compute, fastest on CPU).", DefaultValueFactory = _ => defaults.AccuracyLevel };
         var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "Static mode: folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb)." };
         var calibrationMethod = new Option<string>("--calibration-method") { Description = "Static mode: how ranges are chosen.", DefaultValueFactory = _ => "minmax" };
         calibrationMethod.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
@@ -45,18 +52,27 @@ internal static class QuantizeCommand
         var overrides = new Option<FileInfo?>("--overrides") { Description = "JSON with per-node and per-tensor exceptions: { \"keepFloat\": [...], \"tensors\": { \"name\": { \"min\": .., \"max\": .., \"perChannel\": .. } } }." };
         var externalData = new Option<bool>("--external-data") { Description = "Write weights to OUT.onnx.data next to the model." };
 
-        var command = new Command("quantize", "Quantize an ONNX model to INT8.")
+        var command = new Command("quantize", "Quantize an ONNX model: INT8 (dynamic or static) or block-wise 2/4/8-bit weights (weight-only).")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
             calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
             tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest, calibrationFile, saveCalibration, overrides,
+            bits, blockSize, symmetric, algorithm, accuracyLevel,
         };
         command.SetAction(parse =>
         {
             var weight = parse.GetValue(weightType) == "uint8" ? QuantizedType.UInt8 : QuantizedType.Int8;
             var options = new QuantizationOptions
             {
-                Mode = parse.GetValue(mode) == "static" ? QuantizationMode.Static : QuantizationMode.Dynamic,
+                Mode = parse.GetValue(mode) switch { "static" => QuantizationMode.Static, "weight-only" => QuantizationMode.WeightOnly, _ => QuantizationMode.Dynamic },
+                WeightOnly = new WeightOnlyOptions
+                {
+                    Bits = parse.GetValue(bits),
+                    BlockSize = parse.GetValue(blockSize),
+                    Symmetric = parse.GetValue(symmetric),
+                    Algorithm = parse.GetValue(algorithm) == "hqq" ? WeightOnlyAlgorithm.Hqq : WeightOnlyAlgorithm.Rtn,
+                    AccuracyLevel = parse.GetValue(accuracyLevel),
+                },
                 Format = parse.GetValue(format) == "qoperator" ? QuantizationFormat.QOperator : QuantizationFormat.Qdq,
                 CalibrationMethod = parse.GetValue(calibrationMethod) switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
                 Percentile = parse.GetValue(percentile),
@@ -83,8 +99,10 @@ internal static class QuantizeCommand
             var calibration = parse.GetValue(calibrationData);
             if (options.Mode == QuantizationMode.Static && calibration is null && options.Calibration is null)
                 throw new UsageException("--mode static needs --calibration-data DIR or --calibration-file FILE.json (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
-            if (options.Mode == QuantizationMode.Dynamic && calibration is not null)
+            if (options.Mode != QuantizationMode.Static && calibration is not null)
                 throw new UsageException("--calibration-data is used only with --mode static.");
+            if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
+                throw new UsageException($"{weightOnlyOption.Name} is used only with --mode weight-only.");
             var dataMode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;
             QuantizationReport report;
             try

@@ -101,6 +101,12 @@ public static class OnnxQuantizer
             bestTrial = outcome.BestTrial;
             calibration = outcome.Calibration;
         }
+        else if (options.Mode == QuantizationMode.WeightOnly)
+        {
+            var plan = WeightOnlyPlanner.Plan(graph, options);
+            progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
+            nodes = WeightOnlyEmitter.Emit(graph, plan, options, progress, cancellationToken);
+        }
         else
         {
             var plan = DynamicPlanner.Plan(graph, options);
@@ -115,7 +121,7 @@ public static class OnnxQuantizer
         int floatConvs = nodes.Count(n => !n.Quantized && n.Detail == Operators.ConvQuantizer.SlowerThanFloatReason);
         if (options.Mode == QuantizationMode.Dynamic && floatConvs > 0 && floatConvs * 2 >= nodes.Count)
             notes.Add($"{floatConvs} Conv node(s) stay float in dynamic mode, so a convolutional model barely shrinks; static mode (Mode = Static, --mode static with calibration data) quantizes them and runs faster than float.");
-        if (options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
+        if (options.Mode != QuantizationMode.WeightOnly && options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
             notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
         var result = new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes, trials, calibration));

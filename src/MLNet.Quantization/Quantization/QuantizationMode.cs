@@ -11,4 +11,11 @@ public enum QuantizationMode
     /// data, so the runtime can run integer kernels end to end.
     /// </summary>
     Static = 1,
+
+    /// <summary>
+    /// Only MatMul/Gemm weights are quantized, block-wise to 2, 4 or 8 bits (<see cref="QuantizationOptions.WeightOnly"/>),
+    /// for ONNX Runtime's MatMulNBits; activations stay float. Needs no data. Meant for large language models, where
+    /// weight memory and bandwidth dominate.
+    /// </summary>
+    WeightOnly = 2,
 }

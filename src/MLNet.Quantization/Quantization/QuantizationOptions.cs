@@ -22,8 +22,14 @@ public sealed record QuantizationOptions
     /// <summary>Operator types dynamic mode can quantize (Conv only with <see cref="QuantizeConv"/>).</summary>
     public static readonly IReadOnlyList<string> SupportedDynamicOpTypes = Operators.OperatorRegistry.SupportedOpTypes;
 
+    /// <summary>Operator types weight-only mode can quantize (and quantizes by default).</summary>
+    public static readonly IReadOnlyList<string> SupportedWeightOnlyOpTypes = Planning.WeightOnlyPlanner.SupportedOpTypes;
+
     /// <summary>The quantization mode. Default: <see cref="QuantizationMode.Dynamic"/>.</summary>
     public QuantizationMode Mode { get; init; } = QuantizationMode.Dynamic;
+
+    /// <summary>Weight-only mode: bits, block size, symmetry, algorithm and accuracy level. Default: 4-bit RTN, block 32, asymmetric.</summary>
+    public WeightOnlyOptions WeightOnly { get; init; } = new();
 
     /// <summary>How a static model is written. Default: <see cref="QuantizationFormat.Qdq"/>.</summary>
     public QuantizationFormat Format { get; init; } = QuantizationFormat.Qdq;
@@ -135,12 +141,19 @@ public sealed record QuantizationOptions
     /// <summary>The operator types this run considers, after applying the include and exclude lists.</summary>
     public IReadOnlySet<string> EffectiveOpTypes()
     {
-        var defaults = Mode == QuantizationMode.Static ? DefaultStaticOpTypes : DefaultOpTypes;
+        var defaults = Mode switch
+        {
+            QuantizationMode.Static => DefaultStaticOpTypes,
+            QuantizationMode.WeightOnly => SupportedWeightOnlyOpTypes,
+            _ => DefaultOpTypes,
+        };
         var types = new HashSet<string>(OpTypesToQuantize.Count > 0 ? OpTypesToQuantize : defaults, StringComparer.Ordinal);
         if (QuantizeConv && Mode == QuantizationMode.Dynamic) types.Add("Conv");
         types.ExceptWith(OpTypesToExclude);
         return types;
     }
+
+    private string ModeName => Mode == QuantizationMode.WeightOnly ? "weight-only" : Mode.ToString().ToLowerInvariant();
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a property holds a value that cannot work.</summary>
     public void Validate()
@@ -160,11 +173,18 @@ public sealed record QuantizationOptions
         if (Format == QuantizationFormat.QOperator && Overrides?.Tensors.FirstOrDefault(t => t.Value.Type is not null) is { Key: { } typed })
             throw new ArgumentOutOfRangeException(nameof(Overrides), $"The override for tensor '{typed}' sets an activation type, which only the QDQ format can mix (QOperator's QLinear operators need one type on all their inputs). Use Format = Qdq or drop the type.");
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
-        var known = new HashSet<string>(Mode == QuantizationMode.Static ? SupportedStaticOpTypes : SupportedDynamicOpTypes, StringComparer.Ordinal);
+        if (WeightOnly is null) throw new ArgumentNullException(nameof(WeightOnly), "WeightOnly must not be null; leave it unset for the defaults.");
+        if (Mode == QuantizationMode.WeightOnly) WeightOnly.Validate();
+        var known = new HashSet<string>(Mode switch
+        {
+            QuantizationMode.Static => SupportedStaticOpTypes,
+            QuantizationMode.WeightOnly => SupportedWeightOnlyOpTypes,
+            _ => SupportedDynamicOpTypes,
+        }, StringComparer.Ordinal);
         foreach (var op in OpTypesToQuantize)
         {
             if (!known.Contains(op))
-                throw new ArgumentOutOfRangeException(nameof(OpTypesToQuantize), op, $"Operator type '{op}' cannot be quantized in {Mode.ToString().ToLowerInvariant()} mode. Supported: {string.Join(", ", known)}.");
+                throw new ArgumentOutOfRangeException(nameof(OpTypesToQuantize), op, $"Operator type '{op}' cannot be quantized in {ModeName} mode. Supported: {string.Join(", ", known)}.");
         }
     }
 }

@@ -59,6 +59,8 @@ public sealed class QuantizationReport
         foreach (var note in Notes) text.AppendLine(CultureInfo.InvariantCulture, $"Note: {note}");
         if (Tensors.Count > 0)
             text.AppendLine(CultureInfo.InvariantCulture, $"Activations: {Tensors.Count} tensors quantized ({Tensors.Count(t => t.Source == "calibrated")} calibrated, the rest sharing a range).");
+        foreach (var group in Nodes.Where(n => n.Quantized).GroupBy(n => n.Detail))
+            text.AppendLine(CultureInfo.InvariantCulture, $"  quantized ({group.Count()}): {group.Key} [{string.Join(", ", group.Take(3).Select(n => n.NodeName))}{(group.Count() > 3 ? ", ..." : "")}]");
         foreach (var group in Nodes.Where(n => !n.Quantized).GroupBy(n => n.Detail))
             text.AppendLine(CultureInfo.InvariantCulture, $"  float ({group.Count()}): {group.Key} [{string.Join(", ", group.Take(3).Select(n => n.NodeName))}{(group.Count() > 3 ? ", ..." : "")}]");
         return text.ToString();

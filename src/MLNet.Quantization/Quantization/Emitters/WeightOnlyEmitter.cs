@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using MLNet.Quantization.Onnx;
+using MLNet.Quantization.Onnx.Protos;
+using MLNet.Quantization.Planning;
+using MLNet.Quantization.WeightOnly;
+using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
+
+namespace MLNet.Quantization.Emitters;
+
+/// <summary>
+/// Rewrites planned MatMul/Gemm nodes as <c>com.microsoft.MatMulNBits</c>: codes [N, blocks, bytes per block], scales
+/// [N, blocks], zero points [N, packed bytes] (asymmetric only), and a following constant bias Add (or Gemm's C)
+/// folded into its bias input; Gather over a constant table as <c>com.microsoft.GatherBlockQuantized</c>. A weight
+/// shared by several nodes is quantized once per layout.
+/// </summary>
+internal sealed class WeightOnlyEmitter : EmitContext
+{
+    private readonly Dictionary<string, (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
+
+    private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options)
+        : base(graph, options)
+    {
+    }
+
+    /// <summary>Applies the plan and returns a report line per decision.</summary>
+    public static IReadOnlyList<NodeReport> Emit(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var decisions = new Dictionary<NodeProto, WeightOnlyDecision>(ReferenceEqualityComparer.Instance);
+        foreach (var decision in plan) decisions[decision.Node] = decision;
+        var emitter = new WeightOnlyEmitter(graph, options);
+        var reports = new List<NodeReport>();
+        int toQuantize = plan.Count(d => d.Quantize), done = 0;
+        foreach (var node in graph.Graph.Node.ToList())
+        {
+            if (emitter.IsFusedAway(node)) continue;
+            if (!decisions.TryGetValue(node, out var decision) || !decision.Quantize)
+            {
+                emitter.Nodes.Add(node);
+                if (decision is not null) reports.Add(new NodeReport(decision.DisplayName, node.OpType, false, decision.Reason!));
+                continue;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            reports.Add(new NodeReport(decision.DisplayName, node.OpType, true, emitter.Rewrite(node)));
+            progress?.Report(new QuantizationProgress("Quantizing weights", ++done, toQuantize));
+        }
+        graph.Graph.Node.Clear();
+        graph.Graph.Node.AddRange(emitter.Nodes);
+        return reports;
+    }
+
+    private string Rewrite(NodeProto node)
+    {
+        if (node.OpType == "Gather") return RewriteGather(node);
+        var settings = Options.WeightOnly;
+        bool transposed = node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
+        Graph.TryGetConstant(node.Input[1], out var tensor);
+        int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]);
+        int n = (int)(transposed ? tensor.Dims[0] : tensor.Dims[1]);
+        var (codes, scales, zeroPoints, weight) = Quantized(node.Input[1], tensor, k, n, transposed, settings);
+
+        string bias = "", output = node.Output[0];
+        if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            Graph.TryGetConstant(node.Input[2], out var c);
+            bias = AsInitializer(node.Input[2], c);
+        }
+        else if (TryFuseBiasAdd(node.Output[0], n) is { } fused)
+        {
+            (bias, output) = fused;
+        }
+        var inputs = new List<string> { node.Input[0], codes, scales };
+        if (zeroPoints is not null || bias.Length > 0) inputs.Add(zeroPoints ?? "");
+        if (bias.Length > 0) inputs.AddRange(new[] { "", bias });
+        AddNode("MatMulNBits", MicrosoftDomain, $"{Sanitize(node.Name.Length > 0 ? node.Name : node.OpType)}_MatMulNBits", inputs, new[] { output },
+            OnnxAttribute.Int("K", k).Proto, OnnxAttribute.Int("N", n).Proto, OnnxAttribute.Int("bits", settings.Bits).Proto,
+            OnnxAttribute.Int("block_size", settings.BlockSize).Proto, OnnxAttribute.Int("accuracy_level", settings.AccuracyLevel).Proto);
+        return Describe("MatMulNBits", settings, weight, bias.Length > 0);
+    }
+
+    /// <summary>
+    /// Gather(table [V, D], ids) → GatherBlockQuantized: codes [V, D·bits/8] (blocks along each row, D a multiple of
+    /// the block size so no padding), scales [V, D / block], zero points packed per row.
+    /// </summary>
+    private string RewriteGather(NodeProto node)
+    {
+        var settings = Options.WeightOnly;
+        Graph.TryGetConstant(node.Input[0], out var table);
+        int rows = (int)table.Dims[0], width = (int)table.Dims[1];
+        var (codes, scales, zeroPoints, weight) = Quantized(node.Input[0], table, width, rows, transposed: true, settings, gatherLayout: true);
+        var inputs = new List<string> { codes, node.Input[1], scales };
+        if (zeroPoints is not null) inputs.Add(zeroPoints);
+        AddNode("GatherBlockQuantized", MicrosoftDomain, $"{Sanitize(node.Name.Length > 0 ? node.Name : node.OpType)}_GatherBlockQuantized", inputs, new[] { node.Output[0] },
+            OnnxAttribute.Int("gather_axis", 0).Proto, OnnxAttribute.Int("quantize_axis", 1).Proto,
+            OnnxAttribute.Int("block_size", settings.BlockSize).Proto, OnnxAttribute.Int("bits", settings.Bits).Proto);
+        return Describe("GatherBlockQuantized", settings, weight, biasFolded: false);
+    }
+
+    private static string Describe(string opType, WeightOnlyOptions settings, BlockQuantizedWeight weight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
+        $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}, {weight.BitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
+
+    private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(string valueName, TensorProto tensor, int k, int n, bool transposed, WeightOnlyOptions settings, bool gatherLayout = false)
+    {
+        var key = $"{valueName}|{transposed}|{gatherLayout}";
+        if (_weights.TryGetValue(key, out var existing)) return existing;
+        var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
+        var weight = BlockQuantizer.Quantize(MemoryMarshal.Cast<byte, float>(raw.Span), k, n, transposed, settings);
+        var stem = Sanitize(valueName);
+        var codes = Graph.UniqueName($"{stem}_Q{settings.Bits}");
+        var codeDims = gatherLayout ? new long[] { n, (long)weight.BlockCount * weight.BytesPerBlock } : new long[] { n, weight.BlockCount, weight.BytesPerBlock };
+        Graph.AddInitializer(TensorData.FromBytes(codes, codeDims, DataType.Uint8, weight.Codes));
+        var scales = AddFloatInitializer($"{stem}_scales", new long[] { n, weight.BlockCount }, weight.Scales);
+        string? zeroPoints = null;
+        if (weight.ZeroPoints is not null)
+        {
+            zeroPoints = Graph.UniqueName($"{stem}_zero_points");
+            Graph.AddInitializer(TensorData.FromBytes(zeroPoints, new long[] { n, weight.ZeroPointBytesPerColumn }, DataType.Uint8, weight.ZeroPoints));
+        }
+        var result = (codes, scales, zeroPoints, weight);
+        _weights[key] = result;
+        return result;
+    }
+}

@@ -1,0 +1,78 @@
+using MLNet.Quantization.Onnx;
+using MLNet.Quantization.Onnx.Protos;
+
+namespace MLNet.Quantization.Planning;
+
+/// <summary>
+/// Weight-only mode: which MatMul and Gemm nodes (constant weights) and Gather nodes (constant embedding tables) get
+/// block-quantized weights, and why the others stay float.
+/// </summary>
+internal static class WeightOnlyPlanner
+{
+    /// <summary>The operator types weight-only mode can rewrite.</summary>
+    public static readonly IReadOnlyList<string> SupportedOpTypes = new[] { "MatMul", "Gemm", "Gather" };
+
+    /// <summary>One decision per MatMul/Gemm/Gather node of the default domain.</summary>
+    public static IReadOnlyList<WeightOnlyDecision> Plan(GraphEditor graph, QuantizationOptions options)
+    {
+        var opTypes = options.EffectiveOpTypes();
+        var include = new HashSet<string>(options.NodesToQuantize, StringComparer.Ordinal);
+        var exclude = new HashSet<string>(options.ExcludedNodes, StringComparer.Ordinal);
+        var decisions = new List<WeightOnlyDecision>();
+        for (int index = 0; index < graph.Graph.Node.Count; index++)
+        {
+            var node = graph.Graph.Node[index];
+            if ((node.Domain.Length != 0 && node.Domain != "ai.onnx") || !SupportedOpTypes.Contains(node.OpType)) continue;
+            var name = node.Name.Length > 0 ? node.Name : $"{node.OpType}#{index}";
+            string? reason =
+                !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
+                : exclude.Contains(node.Name) ? "excluded by name"
+                : include.Count > 0 && !include.Contains(node.Name) ? "not in the list of nodes to quantize"
+                : Check(node, graph, options);
+            decisions.Add(new WeightOnlyDecision(node, name, reason));
+        }
+        return decisions;
+    }
+
+    private static string? Check(NodeProto node, GraphEditor graph, QuantizationOptions options)
+    {
+        if (node.OpType == "Gather") return CheckGather(node, graph, options);
+        if (node.OpType == "Gemm")
+        {
+            if (NodeAttributes.GetFloat(node, "alpha", 1f) != 1f) return "alpha is not 1";
+            if (NodeAttributes.GetInt(node, "transA", 0) != 0) return "transA is set";
+            if (node.Input.Count > 2 && node.Input[2].Length > 0)
+            {
+                if (NodeAttributes.GetFloat(node, "beta", 1f) != 1f) return "beta is not 1";
+                if (!graph.TryGetConstant(node.Input[2], out var bias) || bias.Dims.Count != 1 || bias.DataType != (int)TensorProto.Types.DataType.Float)
+                    return "bias C is not a constant float vector (MatMulNBits adds one bias per output column)";
+            }
+        }
+        var weightProblem = Operators.WeightChecks.CheckConstantFloat(graph, node, 1, "weight B", options, 2)
+            ?? Operators.WeightChecks.CheckRuntimeInput(graph, node, 0, "input A");
+        if (weightProblem is not null) return weightProblem;
+        graph.TryGetConstant(node.Input[1], out var weight);
+        if (weight.Dims.Any(d => d > int.MaxValue / 256)) return "weight B is too large for one MatMulNBits";
+        if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            graph.TryGetConstant(node.Input[2], out var bias);
+            long columns = NodeAttributes.GetInt(node, "transB", 0) != 0 ? weight.Dims[0] : weight.Dims[1];
+            if (bias.Dims[0] != columns) return $"bias C has {bias.Dims[0]} values, not one per output column ({columns})";
+        }
+        return null;
+    }
+
+    /// <summary>GatherBlockQuantized (uint8 data) gathers rows of a 2-D table quantized in blocks along each row.</summary>
+    private static string? CheckGather(NodeProto node, GraphEditor graph, QuantizationOptions options)
+    {
+        var tableProblem = Operators.WeightChecks.CheckConstantFloat(graph, node, 0, "table", options, 2)
+            ?? Operators.WeightChecks.CheckRuntimeInput(graph, node, 1, "indices");
+        if (tableProblem is not null) return tableProblem;
+        long axis = NodeAttributes.GetInt(node, "axis", 0);
+        if (axis is not (0 or -2)) return $"gathers along axis {axis}; GatherBlockQuantized gathers rows (axis 0)";
+        graph.TryGetConstant(node.Input[0], out var table);
+        int blockSize = options.WeightOnly.BlockSize;
+        if (table.Dims[1] % blockSize != 0) return $"rows of {table.Dims[1]} values are not a multiple of the block size ({blockSize})";
+        return null;
+    }
+}

@@ -1,0 +1,40 @@
+namespace MLNet.Quantization;
+
+/// <summary>
+/// Settings of <see cref="QuantizationMode.WeightOnly"/>: MatMul weights become blocks of 2-, 4- or 8-bit codes with a
+/// scale (and zero point) per block along the reduction axis, run by ONNX Runtime's <c>com.microsoft.MatMulNBits</c>;
+/// activations stay float.
+/// </summary>
+public sealed record WeightOnlyOptions
+{
+    /// <summary>Bits per weight code: 2, 4 or 8. Default: 4.</summary>
+    public int Bits { get; init; } = 4;
+
+    /// <summary>Weights per block along K (the reduction axis): a power of two from 16 to 256. Default: 32.</summary>
+    public int BlockSize { get; init; } = 32;
+
+    /// <summary>
+    /// Symmetric blocks: no zero points are stored (ONNX Runtime assumes the middle code) and the block's largest
+    /// magnitude sets its scale. Default: false (asymmetric: a zero point per block, more accurate for skewed blocks).
+    /// </summary>
+    public bool Symmetric { get; init; }
+
+    /// <summary>How scales and zero points are chosen. Default: <see cref="WeightOnlyAlgorithm.Rtn"/>.</summary>
+    public WeightOnlyAlgorithm Algorithm { get; init; } = WeightOnlyAlgorithm.Rtn;
+
+    /// <summary>
+    /// MatMulNBits' <c>accuracy_level</c>: 0 (unset) or 1 computes in float32; 4 quantizes activations to int8 per block
+    /// and uses integer dot products (fastest on CPUs, slightly less accurate). Default: 4.
+    /// </summary>
+    public int AccuracyLevel { get; init; } = 4;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for settings ONNX Runtime cannot run.</summary>
+    public void Validate()
+    {
+        if (Bits is not (2 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(Bits), Bits, "Weight-only quantization writes 2-, 4- or 8-bit codes (MatMulNBits).");
+        if (BlockSize < 16 || BlockSize > 256 || (BlockSize & (BlockSize - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(BlockSize), BlockSize, "The block size must be a power of two from 16 to 256 (e.g. 32, 64 or 128).");
+        if (!Enum.IsDefined(Algorithm)) throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, "The algorithm must be Rtn or Hqq.");
+        if (AccuracyLevel is < 0 or > 4) throw new ArgumentOutOfRangeException(nameof(AccuracyLevel), AccuracyLevel, "The accuracy level must be 0 to 4 (0 or 1: float32 compute, 4: int8 compute).");
+    }
+}
