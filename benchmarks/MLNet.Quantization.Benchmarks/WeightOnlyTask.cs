@@ -11,7 +11,7 @@ namespace MLNet.Quantization.Benchmarks;
 /// <summary>
 /// Weight-only quantization where it is meant to pay: a decoder-shaped stack of RMS-normalized SwiGLU feed-forward
 /// blocks with residuals (gate/up/down projections, hidden 2048, intermediate 5632, 8 layers: 277 M weights, 1.1 GB float, seeded random
-/// N(0, 0.02) weights) run at batch 1 × 1 token, the memory-bound shape of greedy decoding. Quantizes with RTN and
+/// N(0, 0.02) weights) run at batch 1 × 1 token (GPTQ calibrates on 32 samples of 64 tokens), the memory-bound shape of greedy decoding. Quantizes with RTN and
 /// HQQ at 4 and 8 bits and with dynamic INT8, times each quantization, and compares each model with float through
 /// <c>mlnet-quantize compare</c> (one thread, interleaved, median).
 /// </summary>
@@ -20,7 +20,10 @@ public static class WeightOnlyTask
     private const int Hidden = 2048, Intermediate = 5632;
 
     /// <summary>Runs the task in <paramref name="folder"/> with <paramref name="layers"/> blocks.</summary>
-    public static int Run(string folder, int layers)
+    /// <param name="folder">Where the models and data go.</param>
+    /// <param name="layers">Feed-forward blocks in the float model.</param>
+    /// <param name="only">Comma-separated run names to do (all when null).</param>
+    public static int Run(string folder, int layers, string? only = null)
     {
         Directory.CreateDirectory(folder);
         var floatPath = Path.Combine(folder, "decoder-ffn.onnx");
@@ -30,6 +33,11 @@ public static class WeightOnlyTask
             var x = new DenseTensor<float>(Gaussian(Hidden, 50 + i, 1f), new[] { 1, 1, Hidden });
             TestDataSets.Write(Path.Combine(folder, "data", $"test_data_set_{i}"), new[] { NamedOnnxValue.CreateFromTensor("x", x) });
         }
+        for (int i = 0; i < 32; i++)
+        {
+            var x = new DenseTensor<float>(Gaussian(64 * Hidden, 900 + i, 1f), new[] { 1, 64, Hidden });
+            TestDataSets.Write(Path.Combine(folder, "calibration", $"test_data_set_{i}"), new[] { NamedOnnxValue.CreateFromTensor("x", x) });
+        }
         Console.WriteLine($"Float model: {layers} SwiGLU blocks, {3L * Hidden * Intermediate * layers / 1e6:F0} M weights, {(new FileInfo(floatPath + ".data").Length + new FileInfo(floatPath).Length) / 1e6:F0} MB.");
         var runs = new (string Name, string[] Options)[]
         {
@@ -37,10 +45,11 @@ public static class WeightOnlyTask
             ("int4-rtn-b128", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "128" }),
             ("int4-hqq-b32", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--algorithm", "hqq" }),
             ("int4-rtn-b32-fp32compute", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--accuracy-level", "0" }),
+            ("int4-gptq-b32", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--algorithm", "gptq", "--calibration-data", Path.Combine(folder, "calibration") }),
             ("int8-rtn-b32", new[] { "--mode", "weight-only", "--bits", "8", "--block-size", "32" }),
             ("dynamic-int8", Array.Empty<string>()),
         };
-        foreach (var (name, options) in runs)
+        foreach (var (name, options) in runs.Where(r => only is null || only.Split(',').Contains(r.Name)))
         {
             var output = Path.Combine(folder, $"decoder-ffn.{name}.onnx");
             Console.WriteLine($"== {name}");
@@ -78,7 +87,7 @@ public static class WeightOnlyTask
     private static OnnxModel Build(int layers)
     {
         var b = new GraphBuilder("decoder_ffn");
-        var x = b.Input("x", DataType.Float, 1L, 1L, (long)Hidden);
+        var x = b.Input("x", DataType.Float, 1L, "tokens", (long)Hidden);
         for (int layer = 0; layer < layers; layer++)
         {
             var normed = RmsNorm(b, x, layer);
@@ -88,7 +97,7 @@ public static class WeightOnlyTask
             var down = b.Node("MatMul", new[] { b.Node("Mul", new[] { silu, up }), b.Initializer($"layers.{layer}.mlp.down_proj", new long[] { Intermediate, Hidden }, Gaussian(Intermediate * Hidden, 3 * layer + 3, 0.02f)) });
             x = b.Node("Add", new[] { x, down }, layer == layers - 1 ? "y" : null);
         }
-        b.Output("y", DataType.Float, 1L, 1L, (long)Hidden);
+        b.Output("y", DataType.Float, 1L, "tokens", (long)Hidden);
         return b.Build();
     }
 }

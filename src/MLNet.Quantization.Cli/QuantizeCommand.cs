@@ -16,10 +16,10 @@ internal static class QuantizeCommand
         var bits = new Option<int>("--bits") { Description = "Weight-only mode: bits per weight code (2, 4 or 8).", DefaultValueFactory = _ => defaults.Bits };
         var blockSize = new Option<int>("--block-size") { Description = "Weight-only mode: weights per block along K, a power of two from 16 to 256.", DefaultValueFactory = _ => defaults.BlockSize };
         var symmetric = new Option<bool>("--symmetric") { Description = "Weight-only mode: symmetric blocks without zero points (default: asymmetric)." };
-        var algorithm = new Option<string>("--algorithm") { Description = "Weight-only mode: rtn (round to nearest) or hqq (half-quadratic optimisation of each block's scale and zero point).", DefaultValueFactory = _ => "rtn" };
-        algorithm.AcceptOnlyFromAmong("rtn", "hqq");
+        var algorithm = new Option<string>("--algorithm") { Description = "Weight-only mode: rtn (round to nearest), hqq (half-quadratic optimisation of each block's scale and zero point, no data) or gptq (error compensation from --calibration-data).", DefaultValueFactory = _ => "rtn" };
+        algorithm.AcceptOnlyFromAmong("rtn", "hqq", "gptq");
         var accuracyLevel = new Option<int>("--accuracy-level") { Description = "Weight-only mode: MatMulNBits accuracy_level (0/1 float32 compute, 4 int8 compute, fastest on CPU).", DefaultValueFactory = _ => defaults.AccuracyLevel };
-        var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "Static mode: folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb)." };
+        var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "Static mode and GPTQ: folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb)." };
         var calibrationMethod = new Option<string>("--calibration-method") { Description = "Static mode: how ranges are chosen.", DefaultValueFactory = _ => "minmax" };
         calibrationMethod.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
         var percentile = new Option<double>("--percentile") { Description = "Percentile for --calibration-method percentile.", DefaultValueFactory = _ => new QuantizationOptions().Percentile };
@@ -70,7 +70,7 @@ internal static class QuantizeCommand
                     Bits = parse.GetValue(bits),
                     BlockSize = parse.GetValue(blockSize),
                     Symmetric = parse.GetValue(symmetric),
-                    Algorithm = parse.GetValue(algorithm) == "hqq" ? WeightOnlyAlgorithm.Hqq : WeightOnlyAlgorithm.Rtn,
+                    Algorithm = parse.GetValue(algorithm) switch { "hqq" => WeightOnlyAlgorithm.Hqq, "gptq" => WeightOnlyAlgorithm.Gptq, _ => WeightOnlyAlgorithm.Rtn },
                     AccuracyLevel = parse.GetValue(accuracyLevel),
                 },
                 Format = parse.GetValue(format) == "qoperator" ? QuantizationFormat.QOperator : QuantizationFormat.Qdq,
@@ -99,8 +99,11 @@ internal static class QuantizeCommand
             var calibration = parse.GetValue(calibrationData);
             if (options.Mode == QuantizationMode.Static && calibration is null && options.Calibration is null)
                 throw new UsageException("--mode static needs --calibration-data DIR or --calibration-file FILE.json (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
-            if (options.Mode != QuantizationMode.Static && calibration is not null)
-                throw new UsageException("--calibration-data is used only with --mode static.");
+            bool gptq = options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq;
+            if (gptq && calibration is null)
+                throw new UsageException("--algorithm gptq needs --calibration-data DIR (a folder of test_data_set_*/input_N.pb inputs; 128 samples or more are typical).");
+            if (options.Mode != QuantizationMode.Static && !gptq && calibration is not null)
+                throw new UsageException("--calibration-data is used only with --mode static or --mode weight-only --algorithm gptq.");
             if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
                 throw new UsageException($"{weightOnlyOption.Name} is used only with --mode weight-only.");
             var dataMode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;

@@ -56,7 +56,7 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
 
     /// <summary>
     /// Checks the input columns (<see cref="ArgumentOutOfRangeException"/> for a missing or mistyped one), quantizes
-    /// the model and returns the transformer. In static mode every fit calibrates again on the rows of
+    /// the model and returns the transformer. In static mode (and weight-only GPTQ) every fit calibrates again on the rows of
     /// <paramref name="input"/> (or of <see cref="QuantizationOptions.CalibrationData"/> when set), up to
     /// <see cref="QuantizationOptions.MaxCalibrationSamples"/> rows; dynamic mode needs no data and quantizes once.
     /// With <see cref="QuantizationOptions.Tuning"/>, candidates are judged on its evaluation data and metric
@@ -67,9 +67,12 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     {
         if (input is null) throw new ArgumentNullException(nameof(input));
         _floatEstimator.Fit(input);
-        if (_quantized is null || Options.Mode == QuantizationMode.Static) _quantized = QuantizeWithLogging(input);
+        if (_quantized is null || NeedsData) _quantized = QuantizeWithLogging(input);
         return CreateScoringEstimator(_quantized.ToBytes()).Fit(input);
     }
+
+    /// <summary>Static mode and GPTQ read calibration rows at every fit.</summary>
+    private bool NeedsData => Options.Mode == QuantizationMode.Static || (Options.Mode == QuantizationMode.WeightOnly && Options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq);
 
     private QuantizationResult QuantizeWithLogging(IDataView input)
     {
@@ -77,7 +80,7 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         channel?.Info(MessageSensitivity.None, $"Quantizing a {_floatModel.Length / 1024.0:F0} KiB ONNX model ({Options.Mode}).");
         var progress = channel is null ? null : new ChannelProgress(channel);
         var model = Onnx.OnnxModelFile.Load(_floatModel);
-        var calibration = Options.Mode == QuantizationMode.Static
+        var calibration = NeedsData
             ? DataViewCalibration.Create(Options.CalibrationData ?? input, model.Proto, _shapes)
             : null;
         var result = OnnxQuantizer.Quantize(model, WithDataViewTuning(model), calibration, progress);

@@ -73,6 +73,8 @@ public static class OnnxQuantizer
         options.Validate();
         if (options.Mode == QuantizationMode.Static && calibrationData is null && options.Calibration is null)
             throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
+        if (options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq && calibrationData is null)
+            throw new ArgumentNullException(nameof(calibrationData), "GPTQ needs calibration data: representative inputs whose layer activations it observes (128 samples or more are typical). Use Rtn or Hqq to quantize without data.");
         if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
             throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
         var stopwatch = Stopwatch.StartNew();
@@ -105,7 +107,8 @@ public static class OnnxQuantizer
         {
             var plan = WeightOnlyPlanner.Plan(graph, options);
             progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
-            nodes = WeightOnlyEmitter.Emit(graph, plan, options, progress, cancellationToken);
+            var hessians = options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyPlanner.HessiansFor(graph, plan, calibrationData!, options, progress, cancellationToken) : null;
+            nodes = WeightOnlyEmitter.Emit(graph, plan, options, hessians, progress, cancellationToken);
         }
         else
         {

@@ -18,17 +18,26 @@ internal sealed class WeightOnlyEmitter : EmitContext
 {
     private readonly Dictionary<string, (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
 
-    private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options)
+    private readonly HessianObserver? _hessians;
+
+    private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options, HessianObserver? hessians)
         : base(graph, options)
     {
+        _hessians = hessians;
     }
 
     /// <summary>Applies the plan and returns a report line per decision.</summary>
-    public static IReadOnlyList<NodeReport> Emit(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="graph">The graph to rewrite.</param>
+    /// <param name="plan">The planner's decisions.</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="hessians">GPTQ: the layers' input statistics; null for RTN and HQQ.</param>
+    /// <param name="progress">Receives one report per rewritten node.</param>
+    /// <param name="cancellationToken">Checked before each node.</param>
+    public static IReadOnlyList<NodeReport> Emit(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, QuantizationOptions options, HessianObserver? hessians, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
         var decisions = new Dictionary<NodeProto, WeightOnlyDecision>(ReferenceEqualityComparer.Instance);
         foreach (var decision in plan) decisions[decision.Node] = decision;
-        var emitter = new WeightOnlyEmitter(graph, options);
+        var emitter = new WeightOnlyEmitter(graph, options, hessians);
         var reports = new List<NodeReport>();
         int toQuantize = plan.Count(d => d.Quantize), done = 0;
         foreach (var node in graph.Graph.Node.ToList())
@@ -57,7 +66,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
         Graph.TryGetConstant(node.Input[1], out var tensor);
         int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]);
         int n = (int)(transposed ? tensor.Dims[0] : tensor.Dims[1]);
-        var (codes, scales, zeroPoints, weight) = Quantized(node.Input[1], tensor, k, n, transposed, settings);
+        var (codes, scales, zeroPoints, weight) = Quantized(node.Input[1], tensor, k, n, transposed, settings, activation: node.Input[0]);
 
         string bias = "", output = node.Output[0];
         if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
@@ -93,18 +102,34 @@ internal sealed class WeightOnlyEmitter : EmitContext
         AddNode("GatherBlockQuantized", MicrosoftDomain, $"{Sanitize(node.Name.Length > 0 ? node.Name : node.OpType)}_GatherBlockQuantized", inputs, new[] { node.Output[0] },
             OnnxAttribute.Int("gather_axis", 0).Proto, OnnxAttribute.Int("quantize_axis", 1).Proto,
             OnnxAttribute.Int("block_size", settings.BlockSize).Proto, OnnxAttribute.Int("bits", settings.Bits).Proto);
-        return Describe("GatherBlockQuantized", settings, weight, biasFolded: false);
+        return Describe("GatherBlockQuantized", settings.Algorithm == WeightOnlyAlgorithm.Gptq ? settings with { Algorithm = WeightOnlyAlgorithm.Rtn } : settings, weight, biasFolded: false);
     }
 
     private static string Describe(string opType, WeightOnlyOptions settings, BlockQuantizedWeight weight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
         $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}, {weight.BitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
-    private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(string valueName, TensorProto tensor, int k, int n, bool transposed, WeightOnlyOptions settings, bool gatherLayout = false)
+    private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(string valueName, TensorProto tensor, int k, int n, bool transposed, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
     {
         var key = $"{valueName}|{transposed}|{gatherLayout}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
         var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
-        var weight = BlockQuantizer.Quantize(MemoryMarshal.Cast<byte, float>(raw.Span), k, n, transposed, settings);
+        var values = MemoryMarshal.Cast<byte, float>(raw.Span);
+        BlockQuantizedWeight weight;
+        if (settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null)
+        {
+            var rows = new float[(long)k * n];
+            if (transposed)
+            {
+                for (int c = 0; c < n; c++)
+                    for (int r = 0; r < k; r++) rows[(long)r * n + c] = values[c * k + r];
+            }
+            else values.CopyTo(rows);
+            weight = GptqSolver.Quantize(rows, k, n, (double[])_hessians.For(activation).Clone(), settings);
+        }
+        else
+        {
+            weight = BlockQuantizer.Quantize(values, k, n, transposed, settings with { Algorithm = settings.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyAlgorithm.Rtn : settings.Algorithm });
+        }
         var stem = Sanitize(valueName);
         var codes = Graph.UniqueName($"{stem}_Q{settings.Bits}");
         var codeDims = gatherLayout ? new long[] { n, (long)weight.BlockCount * weight.BytesPerBlock } : new long[] { n, weight.BlockCount, weight.BytesPerBlock };

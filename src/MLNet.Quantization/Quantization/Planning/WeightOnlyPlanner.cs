@@ -75,4 +75,17 @@ internal static class WeightOnlyPlanner
         if (table.Dims[1] % blockSize != 0) return $"rows of {table.Dims[1]} values are not a multiple of the block size ({blockSize})";
         return null;
     }
+
+    /// <summary>GPTQ: an observer of the input statistics of every planned MatMul/Gemm, in graph order.</summary>
+    public static WeightOnly.HessianObserver HessiansFor(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var inputs = new List<(string Tensor, int K)>();
+        foreach (var decision in plan.Where(d => d.Quantize && d.Node.OpType != "Gather"))
+        {
+            graph.TryGetConstant(decision.Node.Input[1], out var weight);
+            bool transposed = decision.Node.OpType == "Gemm" && NodeAttributes.GetInt(decision.Node, "transB", 0) != 0;
+            inputs.Add((decision.Node.Input[0], (int)(transposed ? weight.Dims[1] : weight.Dims[0])));
+        }
+        return new WeightOnly.HessianObserver(graph.Model, inputs, data, options, progress, cancellationToken);
+    }
 }

@@ -46,7 +46,7 @@ internal static class BlockQuantizer
     }
 
     /// <summary>Packs [n, blocks] zero points per column, each column starting on a byte.</summary>
-    private static byte[] PackZeroPoints(byte[] zeroPoints, int n, int blocks, int bits)
+    internal static byte[] PackZeroPoints(byte[] zeroPoints, int n, int blocks, int bits)
     {
         int bytesPerColumn = (blocks * bits + 7) / 8;
         var packed = new byte[(long)n * bytesPerColumn];

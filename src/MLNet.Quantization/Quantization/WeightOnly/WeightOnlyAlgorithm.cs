@@ -12,4 +12,12 @@ public enum WeightOnlyAlgorithm
     /// closed form, keeping the best iterate. No data; outlier weights stop dictating the whole block's grid.
     /// </summary>
     Hqq = 1,
+
+    /// <summary>
+    /// GPTQ (Frantar et al. 2023): needs calibration data. Each layer's input statistics H = Σ xᵀx are observed on the
+    /// float model; rows of the weight are quantized in order and each row's rounding error is compensated on the rows
+    /// still to come through H⁻¹, so the layer's output, not its weight, stays closest to float. Embedding tables
+    /// (Gather) have no inputs to observe and use RTN.
+    /// </summary>
+    Gptq = 2,
 }

@@ -28,13 +28,17 @@ public sealed record WeightOnlyOptions
     /// </summary>
     public int AccuracyLevel { get; init; } = 4;
 
+    /// <summary>GPTQ: the damping λ added to the Hessian's diagonal, as a share of its mean (0, 1]. Default: 0.01.</summary>
+    public double GptqDamping { get; init; } = 0.01;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for settings ONNX Runtime cannot run.</summary>
     public void Validate()
     {
         if (Bits is not (2 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(Bits), Bits, "Weight-only quantization writes 2-, 4- or 8-bit codes (MatMulNBits).");
         if (BlockSize < 16 || BlockSize > 256 || (BlockSize & (BlockSize - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(BlockSize), BlockSize, "The block size must be a power of two from 16 to 256 (e.g. 32, 64 or 128).");
-        if (!Enum.IsDefined(Algorithm)) throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, "The algorithm must be Rtn or Hqq.");
+        if (!Enum.IsDefined(Algorithm)) throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, "The algorithm must be Rtn, Hqq or Gptq.");
+        if (!(GptqDamping > 0 && GptqDamping <= 1)) throw new ArgumentOutOfRangeException(nameof(GptqDamping), GptqDamping, "The GPTQ damping must be in (0, 1], e.g. 0.01.");
         if (AccuracyLevel is < 0 or > 4) throw new ArgumentOutOfRangeException(nameof(AccuracyLevel), AccuracyLevel, "The accuracy level must be 0 to 4 (0 or 1: float32 compute, 4: int8 compute).");
     }
 }

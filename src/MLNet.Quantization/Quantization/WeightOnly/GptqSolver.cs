@@ -1,0 +1,127 @@
+using System.Numerics.Tensors;
+
+namespace MLNet.Quantization.WeightOnly;
+
+/// <summary>
+/// GPTQ (Frantar et al. 2023) for one [K, N] weight: rows of K are quantized one at a time, in order, and each row's
+/// rounding error is spread onto the rows not yet quantized through the inverse Hessian of the layer's inputs, so the
+/// layer's output on the calibration data, not the weight itself, stays as close to float as it can. Block
+/// parameters are round-to-nearest over the error-corrected rows of each block, taken when the block starts. Updates
+/// are applied lazily in batches of rows, so the remaining weight is streamed once per batch.
+/// </summary>
+internal static class GptqSolver
+{
+    /// <summary>Rows handled per lazy batch (rounded up to a multiple of the block size).</summary>
+    private const int LazyBatch = 128;
+
+    /// <summary>Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) given H = Σ xᵀx ([K, K], changed in place).</summary>
+    public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, double[] hessian, WeightOnlyOptions options)
+    {
+        int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
+        int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
+        var inverse = InverseFactor(hessian, weight, k, n, options.GptqDamping);
+
+        var codes = new byte[(long)n * blocks * bytesPerBlock];
+        var scales = new float[(long)n * blocks];
+        var zeroPoints = new byte[(long)n * blocks];
+        var parameters = new BlockParameters[n];
+        var column = new float[blockSize];
+        int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
+        for (int first = 0; first < k; first += batch)
+        {
+            int last = Math.Min(first + batch, k);
+            var errors = new float[(last - first) * n];
+            for (int row = first; row < last; row++)
+            {
+                if (row % blockSize == 0)
+                {
+                    int block = row / blockSize, rows = Math.Min(blockSize, k - row);
+                    for (int c = 0; c < n; c++)
+                    {
+                        for (int i = 0; i < rows; i++) column[i] = weight[(long)(row + i) * n + c];
+                        parameters[c] = BlockParameters.RoundToNearest(column.AsSpan(0, rows), bits, options.Symmetric);
+                        scales[(long)c * blocks + block] = parameters[c].Scale;
+                        zeroPoints[(long)c * blocks + block] = (byte)parameters[c].ZeroPoint;
+                        if (rows < blockSize)
+                        {
+                            var packed = codes.AsSpan((int)(((long)c * blocks + block) * bytesPerBlock), bytesPerBlock);
+                            for (int i = rows; i < blockSize; i++) BitPacking.Set(packed, i, bits, parameters[c].ZeroPoint);
+                        }
+                    }
+                }
+                double diagonal = inverse[(long)row * k + row];
+                var current = weight.AsSpan((int)((long)row * n), n);
+                var error = errors.AsSpan((row - first) * n, n);
+                int within = row % blockSize, blockIndex = row / blockSize;
+                for (int c = 0; c < n; c++)
+                {
+                    int code = parameters[c].Code(current[c], maxCode);
+                    BitPacking.Set(codes.AsSpan((int)(((long)c * blocks + blockIndex) * bytesPerBlock), bytesPerBlock), within, bits, code);
+                    error[c] = (float)((current[c] - parameters[c].Value(code)) / diagonal);
+                }
+                for (int later = row + 1; later < last; later++)
+                    TensorPrimitives.MultiplyAdd(error, (float)-inverse[(long)row * k + later], weight.AsSpan((int)((long)later * n), n), weight.AsSpan((int)((long)later * n), n));
+            }
+            Parallel.For(last, k, later =>
+            {
+                var target = weight.AsSpan((int)((long)later * n), n);
+                for (int row = first; row < last; row++)
+                    TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[(long)row * k + later], target, target);
+            });
+        }
+        return new BlockQuantizedWeight(k, n, bits, blockSize, codes, scales, options.Symmetric ? null : BlockQuantizer.PackZeroPoints(zeroPoints, n, blocks, bits));
+    }
+
+    /// <summary>
+    /// The upper-triangular U with Uᵀ·U = (H + λ·mean(diag H)·I)⁻¹, as GPTQ uses it. Inputs that never fire (zero
+    /// diagonal) get a unit diagonal and their weight rows are zeroed (they never contribute). Computed as U = R⁻¹
+    /// where H = R·Rᵀ with R upper triangular (a Cholesky factorisation from the last row up).
+    /// </summary>
+    private static double[] InverseFactor(double[] h, float[] weight, int k, int n, double damping)
+    {
+        double mean = 0;
+        for (int i = 0; i < k; i++)
+        {
+            if (h[(long)i * k + i] == 0)
+            {
+                h[(long)i * k + i] = 1;
+                weight.AsSpan((int)((long)i * n), n).Clear();
+            }
+            mean += h[(long)i * k + i];
+        }
+        mean /= k;
+        for (int i = 0; i < k; i++) h[(long)i * k + i] += damping * mean;
+
+        var r = new double[(long)k * k];
+        for (int i = k - 1; i >= 0; i--)
+        {
+            var rowI = r.AsSpan((int)((long)i * k + i + 1), k - i - 1);
+            double pivot = h[(long)i * k + i] - TensorPrimitives.Dot<double>(rowI, rowI);
+            if (!(pivot > 0)) throw new InvalidOperationException("The GPTQ Hessian is not positive definite even after damping; raise GptqDamping (e.g. 0.1) or give more calibration data.");
+            double diagonal = Math.Sqrt(pivot);
+            r[(long)i * k + i] = diagonal;
+            int column = i;
+            Parallel.For(0, i, j =>
+            {
+                var pivotRow = r.AsSpan((int)((long)column * k + column + 1), k - column - 1);
+                var rowJ = r.AsSpan((int)((long)j * k + column + 1), k - column - 1);
+                r[(long)j * k + column] = (h[(long)j * k + column] - TensorPrimitives.Dot<double>(rowJ, pivotRow)) / diagonal;
+            });
+        }
+
+        var u = new double[(long)k * k];
+        for (int i = k - 1; i >= 0; i--)
+        {
+            var target = u.AsSpan((int)((long)i * k), k);
+            for (int m = i + 1; m < k; m++)
+            {
+                double factor = r[(long)i * k + m];
+                if (factor != 0) TensorPrimitives.MultiplyAdd(u.AsSpan((int)((long)m * k + m), k - m), factor, target[m..], target[m..]);
+            }
+            double inverseDiagonal = 1 / r[(long)i * k + i];
+            TensorPrimitives.Multiply(target[(i + 1)..], -inverseDiagonal, target[(i + 1)..]);
+            target[i] = inverseDiagonal;
+        }
+        return u;
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MLNet.Quantization.Cli;
+using MLNet.Quantization.Onnx;
+using MLNet.Quantization.WeightOnly;
+using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
+
+namespace MLNet.Quantization.Tests.WeightOnly;
+
+public class GptqTests
+{
+    private const int K = 128, N = 48, Rows = 8;
+
+    /// <summary>Inputs with correlated features of very different scales, as real activations have (a random mix of 16 factors plus noise).</summary>
+    private static float[] CorrelatedInputs(int rows, int seed)
+    {
+        var mixing = Metrics.RandomFloats(16 * K, 100, 1f);
+        var factors = Metrics.RandomFloats(rows * 16, seed, 1f);
+        var noise = Metrics.RandomFloats(rows * K, seed + 1, 0.05f);
+        var x = new float[rows * K];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < K; c++)
+            {
+                double sum = noise[r * K + c];
+                for (int f = 0; f < 16; f++) sum += factors[r * 16 + f] * mixing[f * K + c];
+                x[r * K + c] = (float)(sum * (1 + 3 * (c % 7) / 6.0));
+            }
+        return x;
+    }
+
+    private static OnnxModel Linear(float[] weight)
+    {
+        var b = new GraphBuilder("linear");
+        var x = b.Input("x", DataType.Float, "rows", (long)K);
+        b.Node("MatMul", new[] { x, b.Initializer("w", new long[] { K, N }, weight) }, "y");
+        b.Output("y", DataType.Float, "rows", (long)N);
+        return b.Build();
+    }
+
+    private static CalibrationData Samples(int count, int seed) => CalibrationData.FromInputs(Enumerable.Range(0, count).Select(i =>
+        (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(CorrelatedInputs(Rows, seed + 10 * i), new[] { Rows, K })) }));
+
+    private static QuantizationOptions Options(WeightOnlyAlgorithm algorithm) => new()
+    {
+        Mode = QuantizationMode.WeightOnly,
+        WeightOnly = new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = algorithm, AccuracyLevel = 0 },
+    };
+
+    private static double OutputError(OnnxModel floatModel, OnnxModel quantized, float[] x)
+    {
+        var inputs = new Dictionary<string, (Array, int[])> { ["x"] = (x, new[] { x.Length / K, K }) };
+        var expected = OrtRunner.Run(floatModel, inputs)["y"];
+        var actual = OrtRunner.Run(quantized, inputs)["y"];
+        return expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Sum();
+    }
+
+    [Fact]
+    public void Gptq_output_error_on_held_out_inputs_is_well_below_rtn()
+    {
+        var model = Linear(Metrics.RandomFloats(K * N, 7, 0.1f));
+        var rtn = OnnxQuantizer.Quantize(model, Options(WeightOnlyAlgorithm.Rtn));
+        var gptq = OnnxQuantizer.Quantize(model, Options(WeightOnlyAlgorithm.Gptq), Samples(64, 1000));
+        Assert.Contains("GPTQ", Assert.Single(gptq.Report.Nodes).Detail);
+
+        var heldOut = CorrelatedInputs(64, 5000);
+        double rtnError = OutputError(model, rtn.Model, heldOut), gptqError = OutputError(model, gptq.Model, heldOut);
+        Assert.True(gptqError < 0.7 * rtnError, $"GPTQ {gptqError:G4} vs RTN {rtnError:G4}");
+
+        var node = Assert.Single(gptq.Model.Graph.Node);
+        var inputs = new Dictionary<string, (Array, int[])> { ["x"] = (heldOut, new[] { 64, K }) };
+        var reference = MatMulNBitsReference.MatMul(heldOut, 64, MatMulNBitsReference.Dequantize(gptq.Model, node), K, N);
+        Assert.True(Metrics.MaxAbsDiff(reference, OrtRunner.Run(gptq.Model, inputs)["y"]) <= 1e-3);
+    }
+
+    [Fact]
+    public void With_uncorrelated_inputs_of_equal_scale_gptq_has_nothing_to_compensate_and_equals_rtn()
+    {
+        const int k = 96, n = 20;
+        var weight = Metrics.RandomFloats(k * n, 9, 0.3f);
+        var identity = new double[k * k];
+        for (int i = 0; i < k; i++) identity[i * k + i] = 5;
+        var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32 };
+        var gptq = GptqSolver.Quantize((float[])weight.Clone(), k, n, identity, settings);
+        var rtn = BlockQuantizer.Quantize(weight, k, n, false, settings);
+        Assert.Equal(rtn.Codes, gptq.Codes);
+        Assert.Equal(rtn.Scales, gptq.Scales);
+        Assert.Equal(rtn.ZeroPoints, gptq.ZeroPoints);
+    }
+
+    [Fact]
+    public void Gptq_without_calibration_data_is_refused_in_code_and_on_the_command_line()
+    {
+        var model = Linear(Metrics.RandomFloats(K * N, 7, 0.1f));
+        Assert.Contains("GPTQ needs calibration data", Assert.Throws<ArgumentNullException>(() => OnnxQuantizer.Quantize(model, Options(WeightOnlyAlgorithm.Gptq), calibrationData: null)).Message);
+        using var folder = new TempFolder();
+        OnnxModelFile.Save(model, folder.File("m.onnx"));
+        var error = new StringWriter();
+        Assert.Equal(2, CliApp.Run(new[] { "quantize", folder.File("m.onnx"), "-o", folder.File("q.onnx"), "--mode", "weight-only", "--algorithm", "gptq" }, new StringWriter(), error));
+        Assert.Contains("--algorithm gptq needs --calibration-data", error.ToString());
+        Assert.False(File.Exists(folder.File("q.onnx")));
+    }
+
+    private sealed class Row
+    {
+        [VectorType(K)]
+        [ColumnName("x")]
+        public float[] X { get; set; } = Array.Empty<float>();
+    }
+
+    [Fact]
+    public void The_ml_net_estimator_runs_gptq_on_the_rows_it_is_fitted_on()
+    {
+        using var folder = new TempFolder();
+        var model = Linear(Metrics.RandomFloats(K * N, 7, 0.1f));
+        OnnxModelFile.Save(model, folder.File("m.onnx"));
+        var ml = new MLContext(seed: 1);
+        var calibration = CorrelatedInputs(256, 3000);
+        var rows = Enumerable.Range(0, 256).Select(r => new Row { X = calibration.AsSpan(r * K, K).ToArray() });
+        var estimator = ml.Transforms.Quantize(folder.File("m.onnx"), Options(WeightOnlyAlgorithm.Gptq));
+        estimator.Fit(ml.Data.LoadFromEnumerable(rows));
+        var rtn = OnnxQuantizer.Quantize(model, Options(WeightOnlyAlgorithm.Rtn));
+        var heldOut = CorrelatedInputs(64, 5000);
+        Assert.True(OutputError(model, estimator.Result!.Model, heldOut) < 0.7 * OutputError(model, rtn.Model, heldOut));
+    }
+}
