@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.Quantization.Calibration;
@@ -91,17 +92,17 @@ internal sealed class HessianObserver
         if (data.Length % k != 0) throw new InvalidOperationException($"Tensor '{name}' holds {data.Length} values, not rows of {k}.");
         if (data.ToArray().Any(v => !float.IsFinite(v))) throw new InvalidOperationException($"Tensor '{name}' holds NaN or infinity on a calibration sample; check the calibration inputs.");
         var hessian = sums[name];
-        var row = new double[k];
-        for (int start = 0; start < data.Length; start += k)
+        int rows = data.Length / k;
+        var block = new double[(long)rows * k];
+        for (int i = 0; i < block.Length; i++) block[i] = data[i];
+        Parallel.For(0, k, i =>
         {
-            for (int i = 0; i < k; i++) row[i] = data[start + i];
-            Parallel.For(0, k, i =>
+            var target = hessian.AsSpan(i * k, k);
+            for (int r = 0; r < rows; r++)
             {
-                double xi = row[i];
-                if (xi == 0) return;
-                var target = hessian.AsSpan(i * k, k);
-                for (int j = 0; j < k; j++) target[j] += xi * row[j];
-            });
-        }
+                double xi = block[(long)r * k + i];
+                if (xi != 0) TensorPrimitives.MultiplyAdd<double>(block.AsSpan(r * k, k), xi, target, target);
+            }
+        });
     }
 }
