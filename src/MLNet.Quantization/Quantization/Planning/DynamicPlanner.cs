@@ -9,9 +9,7 @@ internal static class DynamicPlanner
     /// <summary>One decision per node whose operator type has a quantizer (other nodes are not candidates).</summary>
     public static IReadOnlyList<NodeDecision> Plan(GraphEditor graph, QuantizationOptions options)
     {
-        var opTypes = options.EffectiveOpTypes();
-        var include = new HashSet<string>(options.NodesToQuantize, StringComparer.Ordinal);
-        var exclude = new HashSet<string>(options.ExcludedNodes, StringComparer.Ordinal);
+        var selection = new NodeSelection(options);
         var decisions = new List<NodeDecision>();
         for (int index = 0; index < graph.Graph.Node.Count; index++)
         {
@@ -22,10 +20,7 @@ internal static class DynamicPlanner
             var name = node.Name.Length > 0 ? node.Name : $"{node.OpType}#{index}";
             string? reason =
                 node.OpType == "Conv" && !options.QuantizeConv ? ConvQuantizer.SlowerThanFloatReason
-                : !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
-                : exclude.Contains(node.Name) ? "excluded by name"
-                : include.Count > 0 && !include.Contains(node.Name) ? "not in the list of nodes to quantize"
-                : quantizer.Check(node, graph, options);
+                : selection.Reason(node) ?? quantizer.Check(node, graph, options);
             decisions.Add(new NodeDecision(node, name, reason is null ? quantizer : null, reason));
         }
         return decisions;

@@ -15,20 +15,14 @@ internal static class WeightOnlyPlanner
     /// <summary>One decision per MatMul/Gemm/Gather node of the default domain.</summary>
     public static IReadOnlyList<WeightOnlyDecision> Plan(GraphEditor graph, QuantizationOptions options)
     {
-        var opTypes = options.EffectiveOpTypes();
-        var include = new HashSet<string>(options.NodesToQuantize, StringComparer.Ordinal);
-        var exclude = new HashSet<string>(options.ExcludedNodes, StringComparer.Ordinal);
+        var selection = new NodeSelection(options);
         var decisions = new List<WeightOnlyDecision>();
         for (int index = 0; index < graph.Graph.Node.Count; index++)
         {
             var node = graph.Graph.Node[index];
             if ((node.Domain.Length != 0 && node.Domain != "ai.onnx") || !SupportedOpTypes.Contains(node.OpType)) continue;
             var name = node.Name.Length > 0 ? node.Name : $"{node.OpType}#{index}";
-            string? reason =
-                !opTypes.Contains(node.OpType) ? $"operator type {node.OpType} is not selected"
-                : exclude.Contains(node.Name) ? "excluded by name"
-                : include.Count > 0 && !include.Contains(node.Name) ? "not in the list of nodes to quantize"
-                : Check(node, graph, options);
+            string? reason = selection.Reason(node) ?? Check(node, graph, options);
             decisions.Add(new WeightOnlyDecision(node, name, reason));
         }
         return decisions;
