@@ -78,7 +78,8 @@ internal static class ActivationObserver
         collector.Add(span);
     }
 
-    private static void CheckInputs(IReadOnlyList<NamedOnnxValue> sample, int index, IReadOnlyList<string> inputNames)
+    /// <summary>Throws a clear error when sample <paramref name="index"/> lacks a model input or holds NaN/infinity.</summary>
+    internal static void CheckInputs(IReadOnlyList<NamedOnnxValue> sample, int index, IReadOnlyList<string> inputNames)
     {
         foreach (var name in inputNames)
         {
@@ -89,6 +90,7 @@ internal static class ActivationObserver
         }
     }
 
-    private static string Describe(InferenceSession session) =>
+    /// <summary>The session's inputs with element types and shapes, for error messages.</summary>
+    internal static string Describe(InferenceSession session) =>
         string.Join("; ", session.InputMetadata.Select(kv => $"{kv.Key}: {kv.Value.ElementType.Name}[{string.Join(",", kv.Value.Dimensions.Select(d => d < 0 ? "?" : d.ToString()))}]"));
 }

@@ -102,6 +102,15 @@ public class GptqTests
         Assert.False(File.Exists(folder.File("q.onnx")));
     }
 
+    [Fact]
+    public void Gptq_calibration_samples_without_the_model_input_get_the_calibration_error()
+    {
+        var model = Linear(Metrics.RandomFloats(K * N, 7, 0.1f));
+        var wrong = CalibrationData.FromInputs(new[] { (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("z", new DenseTensor<float>(new float[K], new[] { 1, K })) } });
+        var error = Assert.Throws<InvalidOperationException>(() => OnnxQuantizer.Quantize(model, Options(WeightOnlyAlgorithm.Gptq), wrong));
+        Assert.Contains("has no value for the model input 'x'", error.Message);
+    }
+
     private sealed class Row
     {
         [VectorType(K)]

@@ -42,7 +42,8 @@ internal sealed class HessianObserver
     public double[] For(string tensor)
     {
         if (_group.TryGetValue(tensor, out var hessian)) return hessian;
-        int start = _inputs.ToList().FindIndex(i => i.Tensor == tensor);
+        int start = -1;
+        for (int i = 0; i < _inputs.Count && start < 0; i++) if (_inputs[i].Tensor == tensor) start = i;
         if (start < 0) throw new InvalidOperationException($"No Hessian was planned for '{tensor}'.");
         var group = new List<(string Tensor, int K)>();
         long bytes = 0;
@@ -73,11 +74,23 @@ internal sealed class HessianObserver
             if (samples == _options.MaxCalibrationSamples) break;
             _cancellationToken.ThrowIfCancellationRequested();
             samples++;
+            ActivationObserver.CheckInputs(sample, samples, inputNames);
             foreach (var value in sample.Where(v => sums.ContainsKey(v.Name))) Accumulate(value.Name, value.AsTensor<float>(), sums, widths);
             if (fromOutputs.Count > 0)
             {
-                using var results = session.Run(sample, fromOutputs);
-                foreach (var result in results) Accumulate(result.Name, result.AsTensor<float>(), sums, widths);
+                IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results;
+                try
+                {
+                    results = session.Run(sample, fromOutputs);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new InvalidOperationException($"Calibration sample {samples} was rejected by the model: {e.Message.Trim()} Check that each input has the model's shape and element type ({ActivationObserver.Describe(session)}).", e);
+                }
+                using (results)
+                {
+                    foreach (var result in results) Accumulate(result.Name, result.AsTensor<float>(), sums, widths);
+                }
             }
             _progress?.Report(new QuantizationProgress($"GPTQ statistics (pass {Passes})", samples, _options.MaxCalibrationSamples));
         }
@@ -90,7 +103,7 @@ internal sealed class HessianObserver
         var data = values is DenseTensor<float> dense ? dense.Buffer.Span : values.ToArray();
         int k = widths[name];
         if (data.Length % k != 0) throw new InvalidOperationException($"Tensor '{name}' holds {data.Length} values, not rows of {k}.");
-        if (data.ToArray().Any(v => !float.IsFinite(v))) throw new InvalidOperationException($"Tensor '{name}' holds NaN or infinity on a calibration sample; check the calibration inputs.");
+        if (!float.IsFinite(TensorPrimitives.Sum(data)) && data.ToArray().Any(v => !float.IsFinite(v))) throw new InvalidOperationException($"Tensor '{name}' holds NaN or infinity on a calibration sample; check the calibration inputs.");
         var hessian = sums[name];
         int rows = data.Length / k;
         var block = new double[(long)rows * k];
