@@ -30,7 +30,7 @@ internal sealed record ModelSummary(string Format, IReadOnlyDictionary<string, i
         var bytes = QuantizationReport.MeasureConstants(model.Proto);
         bool hasIntegerWeights = bytes.Keys.Any(k => k is "int8" or "uint8");
         string format =
-            opTypes.Contains("MatMulNBits") || opTypes.Contains("GatherBlockQuantized") ? $"weight-only ({WeightOnlyDescription(model)})"
+            opTypes.Contains("MatMulNBits") || opTypes.Contains("MatMulBnb4") || opTypes.Contains("GatherBlockQuantized") ? $"weight-only ({WeightOnlyDescription(model)})"
             : opTypes.Overlaps(QOperatorOps) ? "QOperator (QLinear* operators)"
             : opTypes.Contains("QuantizeLinear") && opTypes.Contains("DequantizeLinear") ? "QDQ (QuantizeLinear/DequantizeLinear pairs)"
             : opTypes.Overlaps(DynamicOps) ? "dynamic (weights INT8, activations quantized at run time)"
@@ -43,7 +43,7 @@ internal sealed record ModelSummary(string Format, IReadOnlyDictionary<string, i
     private static string WeightOnlyDescription(OnnxModel model)
     {
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var nodes = model.Graph.Node.Where(n => n.OpType is "MatMulNBits" or "GatherBlockQuantized").ToList();
+        var nodes = model.Graph.Node.Where(n => n.OpType is "MatMulNBits" or "MatMulBnb4" or "GatherBlockQuantized").ToList();
         long weights = 0, storedBits = 0;
         foreach (var node in nodes)
         {
@@ -58,10 +58,15 @@ internal sealed record ModelSummary(string Format, IReadOnlyDictionary<string, i
             }
             if (!gather) weights += NodeAttributes.GetInt(node, "K", 0) * NodeAttributes.GetInt(node, "N", 0);
         }
-        var layouts = nodes.Select(n => $"{NodeAttributes.GetInt(n, "bits", 0)}-bit blocks of {NodeAttributes.GetInt(n, "block_size", 0)}").Distinct();
+        var layouts = nodes.Select(n => $"{Codes(n)} blocks of {NodeAttributes.GetInt(n, "block_size", 0)}").Distinct();
+        var counts = new[] { "MatMulNBits", "MatMulBnb4", "GatherBlockQuantized" }.Select(op => (op, count: nodes.Count(n => n.OpType == op))).Where(c => c.count > 0).Select(c => $"{c.count} {c.op}");
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{string.Join(", ", layouts)}; {(weights == 0 ? 0 : (double)storedBits / weights):F2} bits/weight over {nodes.Count(n => n.OpType == "MatMulNBits")} MatMulNBits and {nodes.Count(n => n.OpType == "GatherBlockQuantized")} GatherBlockQuantized, activations float");
+            $"{string.Join(", ", layouts)}; {(weights == 0 ? 0 : (double)storedBits / weights):F2} bits/weight over {string.Join(" and ", counts)}, activations float");
     }
+
+    private static string Codes(NodeProto node) => node.OpType == "MatMulBnb4"
+        ? (NodeAttributes.GetInt(node, "quant_type", 1) == 1 ? "NF4" : "FP4")
+        : $"{NodeAttributes.GetInt(node, "bits", 4)}-bit";
 
     /// <summary>"name: float[batch,3,224,224]".</summary>
     public static string Describe(ValueInfoProto value)

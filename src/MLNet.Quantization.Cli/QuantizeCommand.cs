@@ -23,8 +23,8 @@ internal static class QuantizeCommand
         var calibrationMethod = new Option<string>("--calibration-method") { Description = "Static mode: how ranges are chosen.", DefaultValueFactory = _ => "minmax" };
         calibrationMethod.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
         var percentile = new Option<double>("--percentile") { Description = "Percentile for --calibration-method percentile.", DefaultValueFactory = _ => new QuantizationOptions().Percentile };
-        var format = new Option<string>("--format") { Description = "Static mode: qdq (QuantizeLinear/DequantizeLinear pairs) or qoperator (QLinear* operators).", DefaultValueFactory = _ => "qdq" };
-        format.AcceptOnlyFromAmong("qdq", "qoperator");
+        var format = new Option<string>("--format") { Description = "Static mode: qdq (QuantizeLinear/DequantizeLinear pairs, default) or qoperator (QLinear* operators). Weight-only mode: int (integer codes, MatMulNBits, default), nf4 or fp4 (4-bit NormalFloat / float code books with a per-block absmax, MatMulBnb4).", DefaultValueFactory = _ => "qdq" };
+        format.AcceptOnlyFromAmong("qdq", "qoperator", "int", "nf4", "fp4");
         var activationType = new Option<string>("--activation-type") { Description = "Static mode: activation element type.", DefaultValueFactory = _ => "uint8" };
         activationType.AcceptOnlyFromAmong("uint8", "int8");
         var maxSamples = new Option<int>("--max-calibration-samples") { Description = "Static mode: at most this many calibration samples are read.", DefaultValueFactory = _ => new QuantizationOptions().MaxCalibrationSamples };
@@ -72,6 +72,7 @@ internal static class QuantizeCommand
                     Symmetric = parse.GetValue(symmetric),
                     Algorithm = parse.GetValue(algorithm) switch { "hqq" => WeightOnlyAlgorithm.Hqq, "gptq" => WeightOnlyAlgorithm.Gptq, _ => WeightOnlyAlgorithm.Rtn },
                     AccuracyLevel = parse.GetValue(accuracyLevel),
+                    Format = parse.GetValue(format) switch { "nf4" => WeightOnlyFormat.Nf4, "fp4" => WeightOnlyFormat.Fp4, _ => WeightOnlyFormat.Integer },
                 },
                 Format = parse.GetValue(format) == "qoperator" ? QuantizationFormat.QOperator : QuantizationFormat.Qdq,
                 CalibrationMethod = parse.GetValue(calibrationMethod) switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
@@ -106,6 +107,12 @@ internal static class QuantizeCommand
                 throw new UsageException("--calibration-data is used only with --mode static or --mode weight-only --algorithm gptq.");
             if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
                 throw new UsageException($"{weightOnlyOption.Name} is used only with --mode weight-only.");
+            bool explicitFormat = parse.GetResult(format) is { Implicit: false };
+            bool weightOnlyFormat = parse.GetValue(format) is "int" or "nf4" or "fp4";
+            if (explicitFormat && options.Mode == QuantizationMode.WeightOnly && !weightOnlyFormat)
+                throw new UsageException($"--format {parse.GetValue(format)} is a static-mode format; weight-only mode takes --format int, nf4 or fp4.");
+            if (options.Mode != QuantizationMode.WeightOnly && weightOnlyFormat)
+                throw new UsageException($"--format {parse.GetValue(format)} is used only with --mode weight-only (static mode takes qdq or qoperator).");
             var dataMode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;
             QuantizationReport report;
             try

@@ -18,6 +18,8 @@ internal sealed class WeightOnlyEmitter : EmitContext
 {
     private readonly Dictionary<string, (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
 
+    private readonly Dictionary<string, (string Codes, string Absmax, Bnb4Weight Weight)> _bnb4Weights = new(StringComparer.Ordinal);
+
     private readonly HessianObserver? _hessians;
 
     private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options, HessianObserver? hessians)
@@ -61,6 +63,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private string Rewrite(NodeProto node)
     {
         if (node.OpType == "Gather") return RewriteGather(node);
+        if (Options.WeightOnly.Format != WeightOnlyFormat.Integer) return RewriteBnb4(node);
         var settings = Options.WeightOnly;
         bool transposed = node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
         Graph.TryGetConstant(node.Input[1], out var tensor);
@@ -88,12 +91,50 @@ internal sealed class WeightOnlyEmitter : EmitContext
     }
 
     /// <summary>
+    /// MatMul/Gemm → MatMulBnb4 (NF4 or FP4 codes of the transposed weight, absmax per block). The operator has no bias
+    /// input: a following bias Add stays as it is, and a Gemm's C becomes an Add.
+    /// </summary>
+    private string RewriteBnb4(NodeProto node)
+    {
+        var settings = Options.WeightOnly;
+        bool transposed = node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
+        Graph.TryGetConstant(node.Input[1], out var tensor);
+        int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]);
+        int n = (int)(transposed ? tensor.Dims[0] : tensor.Dims[1]);
+        var key = $"{node.Input[1]}|{transposed}|bnb4";
+        var stem = Sanitize(node.Input[1]);
+        if (!_bnb4Weights.TryGetValue(key, out var stored))
+        {
+            var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
+            var weight = Bnb4Quantizer.Quantize(MemoryMarshal.Cast<byte, float>(raw.Span), k, n, transposed, settings.Format, settings.BlockSize);
+            var codes = Graph.UniqueName($"{stem}_{settings.Format.ToString().ToUpperInvariant()}");
+            Graph.AddInitializer(TensorData.FromBytes(codes, new long[] { weight.Codes.LongLength }, DataType.Uint8, weight.Codes));
+            var absmax = AddFloatInitializer($"{stem}_absmax", new long[] { weight.Absmax.LongLength }, weight.Absmax);
+            stored = (codes, absmax, weight);
+            _bnb4Weights[key] = stored;
+        }
+        bool hasBias = node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0;
+        string baseName = Sanitize(node.Name.Length > 0 ? node.Name : node.OpType);
+        string product = hasBias ? Graph.UniqueName($"{baseName}_product") : node.Output[0];
+        AddNode("MatMulBnb4", MicrosoftDomain, $"{baseName}_MatMulBnb4", new[] { node.Input[0], stored.Codes, stored.Absmax }, new[] { product },
+            OnnxAttribute.Int("K", k).Proto, OnnxAttribute.Int("N", n).Proto, OnnxAttribute.Int("block_size", settings.BlockSize).Proto,
+            OnnxAttribute.Int("quant_type", settings.Format == WeightOnlyFormat.Nf4 ? 1 : 0).Proto);
+        if (hasBias)
+        {
+            Graph.TryGetConstant(node.Input[2], out var c);
+            AddNode("Add", "", $"{baseName}_bias", new[] { product, AsInitializer(node.Input[2], c) }, new[] { node.Output[0] });
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"MatMulBnb4 {settings.Format.ToString().ToUpperInvariant()}, block {settings.BlockSize}, absmax, RTN, {stored.Weight.BitsPerWeight:F2} bits/weight");
+    }
+
+    /// <summary>
     /// Gather(table [V, D], ids) → GatherBlockQuantized: codes [V, D·bits/8] (blocks along each row, D a multiple of
     /// the block size so no padding), scales [V, D / block], zero points packed per row.
     /// </summary>
     private string RewriteGather(NodeProto node)
     {
-        var settings = Options.WeightOnly;
+        var settings = Options.WeightOnly with { Format = WeightOnlyFormat.Integer };
         Graph.TryGetConstant(node.Input[0], out var table);
         int rows = (int)table.Dims[0], width = (int)table.Dims[1];
         var (codes, scales, zeroPoints, weight) = Quantized(node.Input[0], table, width, rows, transposed: true, settings, gatherLayout: true);

@@ -47,6 +47,7 @@ internal static class WeightOnlyPlanner
         if (weightProblem is not null) return weightProblem;
         graph.TryGetConstant(node.Input[1], out var weight);
         if (weight.Dims.Any(d => d > int.MaxValue / 256)) return "weight B is too large for one MatMulNBits";
+        if (options.WeightOnly.Format != WeightOnlyFormat.Integer && TensorData.ElementCount(weight) >= int.MaxValue) return "weight B has 2^31 values or more, beyond MatMulBnb4's 32-bit element count";
         if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
         {
             graph.TryGetConstant(node.Input[2], out var bias);

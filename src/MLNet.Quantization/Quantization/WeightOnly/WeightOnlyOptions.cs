@@ -7,7 +7,14 @@ namespace MLNet.Quantization;
 /// </summary>
 public sealed record WeightOnlyOptions
 {
-    /// <summary>Bits per weight code: 2, 4 or 8. Default: 4.</summary>
+    /// <summary>
+    /// What the codes stand for: <see cref="WeightOnlyFormat.Integer"/> (MatMulNBits, the default) or the 4-bit
+    /// <see cref="WeightOnlyFormat.Nf4"/> / <see cref="WeightOnlyFormat.Fp4"/> code books (MatMulBnb4, one absmax per
+    /// block; <see cref="Symmetric"/> and <see cref="AccuracyLevel"/> do not apply, the algorithm is RTN).
+    /// </summary>
+    public WeightOnlyFormat Format { get; init; } = WeightOnlyFormat.Integer;
+
+    /// <summary>Bits per weight code: 2, 4 or 8 (4 for NF4 and FP4). Default: 4.</summary>
     public int Bits { get; init; } = 4;
 
     /// <summary>Weights per block along K (the reduction axis): a power of two from 16 to 256. Default: 32.</summary>
@@ -39,6 +46,10 @@ public sealed record WeightOnlyOptions
             throw new ArgumentOutOfRangeException(nameof(BlockSize), BlockSize, "The block size must be a power of two from 16 to 256 (e.g. 32, 64 or 128).");
         if (!Enum.IsDefined(Algorithm)) throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, "The algorithm must be Rtn, Hqq or Gptq.");
         if (!(GptqDamping > 0 && GptqDamping <= 1)) throw new ArgumentOutOfRangeException(nameof(GptqDamping), GptqDamping, "The GPTQ damping must be in (0, 1], e.g. 0.01.");
+        if (!Enum.IsDefined(Format)) throw new ArgumentOutOfRangeException(nameof(Format), Format, "The format must be Integer, Nf4 or Fp4.");
+        if (Format != WeightOnlyFormat.Integer && Bits != 4) throw new ArgumentOutOfRangeException(nameof(Bits), Bits, $"{Format} codes have 4 bits; leave Bits at 4 or use the Integer format for 2 or 8 bits.");
+        if (Format != WeightOnlyFormat.Integer && Algorithm != WeightOnlyAlgorithm.Rtn)
+            throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, $"{Format} blocks are scaled by their absolute maximum and rounded to the nearest code (as bitsandbytes does); HQQ and GPTQ apply to the Integer format.");
         if (AccuracyLevel is < 0 or > 4) throw new ArgumentOutOfRangeException(nameof(AccuracyLevel), AccuracyLevel, "The accuracy level must be 0 to 4 (0 or 1: float32 compute, 4: int8 compute).");
     }
 }
