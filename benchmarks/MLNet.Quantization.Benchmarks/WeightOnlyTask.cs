@@ -47,6 +47,11 @@ public static class WeightOnlyTask
             ("int4-rtn-b32-fp32compute", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--accuracy-level", "0" }),
             ("int4-gptq-b32", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--algorithm", "gptq", "--calibration-data", Path.Combine(folder, "calibration") }),
             ("int8-rtn-b32", new[] { "--mode", "weight-only", "--bits", "8", "--block-size", "32" }),
+            ("nf4-b64", new[] { "--mode", "weight-only", "--format", "nf4", "--block-size", "64" }),
+            ("fp4-b64", new[] { "--mode", "weight-only", "--format", "fp4", "--block-size", "64" }),
+            ("int4-rtn-b64", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "64" }),
+            ("float16", new[] { "--mode", "float16" }),
+            ("bfloat16", new[] { "--mode", "float16", "--half-type", "bfloat16" }),
             ("dynamic-int8", Array.Empty<string>()),
         };
         foreach (var (name, options) in runs.Where(r => only is null || only.Split(',').Contains(r.Name)))

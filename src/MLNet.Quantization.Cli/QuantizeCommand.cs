@@ -11,7 +11,11 @@ internal static class QuantizeCommand
         var input = new Argument<FileInfo>("model") { Description = "The float ONNX model to quantize." };
         var outputPath = new Option<FileInfo>("--output", "-o") { Description = "Where to write the quantized model.", Required = true };
         var mode = new Option<string>("--mode") { Description = "Quantization mode.", DefaultValueFactory = _ => "dynamic" };
-        mode.AcceptOnlyFromAmong("dynamic", "static", "weight-only");
+        mode.AcceptOnlyFromAmong("dynamic", "static", "weight-only", "float16");
+        var halfType = new Option<string>("--half-type") { Description = "Float16 mode: float16 (weights, and compute where ONNX Runtime has kernels) or bfloat16 (weights only; opset 13+).", DefaultValueFactory = _ => "float16" };
+        halfType.AcceptOnlyFromAmong("float16", "bfloat16");
+        var halfCompute = new Option<bool>("--half-compute") { Description = "Float16 mode: operators with a float16 kernel compute in float16 (--half-compute false: weights only, float32 compute).", DefaultValueFactory = _ => true };
+        var halfOpTypes = new Option<string?>("--half-op-types") { Description = $"Float16 mode: comma-separated operator types that compute in float16 (default: ONNX Runtime's CPU kernels, {string.Join(",", Float16Options.CpuHalfComputeOpTypes)}; list MatMul,Add,... for CUDA)." };
         var defaults = new WeightOnlyOptions();
         var bits = new Option<int>("--bits") { Description = "Weight-only mode: bits per weight code (2, 4 or 8).", DefaultValueFactory = _ => defaults.Bits };
         var blockSize = new Option<int>("--block-size") { Description = "Weight-only mode: weights per block along K, a power of two from 16 to 256.", DefaultValueFactory = _ => defaults.BlockSize };
@@ -52,19 +56,25 @@ internal static class QuantizeCommand
         var overrides = new Option<FileInfo?>("--overrides") { Description = "JSON with per-node and per-tensor exceptions: { \"keepFloat\": [...], \"tensors\": { \"name\": { \"min\": .., \"max\": .., \"perChannel\": .. } } }." };
         var externalData = new Option<bool>("--external-data") { Description = "Write weights to OUT.onnx.data next to the model." };
 
-        var command = new Command("quantize", "Quantize an ONNX model: INT8 (dynamic or static) or block-wise 2/4/8-bit weights (weight-only).")
+        var command = new Command("quantize", "Quantize an ONNX model: INT8 (dynamic or static), block-wise 2/4/8-bit or NF4/FP4 weights (weight-only), or float16/bfloat16 (float16).")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
             calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
             tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest, calibrationFile, saveCalibration, overrides,
-            bits, blockSize, symmetric, algorithm, accuracyLevel,
+            bits, blockSize, symmetric, algorithm, accuracyLevel, halfType, halfCompute, halfOpTypes,
         };
         command.SetAction(parse =>
         {
             var weight = parse.GetValue(weightType) == "uint8" ? QuantizedType.UInt8 : QuantizedType.Int8;
             var options = new QuantizationOptions
             {
-                Mode = parse.GetValue(mode) switch { "static" => QuantizationMode.Static, "weight-only" => QuantizationMode.WeightOnly, _ => QuantizationMode.Dynamic },
+                Mode = parse.GetValue(mode) switch { "static" => QuantizationMode.Static, "weight-only" => QuantizationMode.WeightOnly, "float16" => QuantizationMode.Float16, _ => QuantizationMode.Dynamic },
+                Float16 = new Float16Options
+                {
+                    Type = parse.GetValue(halfType) == "bfloat16" ? HalfPrecisionType.BFloat16 : HalfPrecisionType.Float16,
+                    HalfCompute = parse.GetValue(halfCompute),
+                    HalfComputeOpTypes = parse.GetValue(halfOpTypes) is { } listed ? SplitList(listed) : Float16Options.CpuHalfComputeOpTypes,
+                },
                 WeightOnly = new WeightOnlyOptions
                 {
                     Bits = parse.GetValue(bits),
@@ -107,6 +117,10 @@ internal static class QuantizeCommand
                 throw new UsageException("--calibration-data is used only with --mode static or --mode weight-only --algorithm gptq.");
             if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
                 throw new UsageException($"{weightOnlyOption.Name} is used only with --mode weight-only.");
+            if (options.Mode != QuantizationMode.Float16 && new Option[] { halfType, halfCompute, halfOpTypes }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } halfOption)
+                throw new UsageException($"{halfOption.Name} is used only with --mode float16.");
+            if (options.Mode == QuantizationMode.Float16 && parse.GetResult(format) is { Implicit: false })
+                throw new UsageException("--format does not apply to --mode float16 (use --half-type float16 or bfloat16).");
             bool explicitFormat = parse.GetResult(format) is { Implicit: false };
             bool weightOnlyFormat = parse.GetValue(format) is "int" or "nf4" or "fp4";
             if (explicitFormat && options.Mode == QuantizationMode.WeightOnly && !weightOnlyFormat)

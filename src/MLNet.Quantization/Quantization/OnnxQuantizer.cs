@@ -110,6 +110,10 @@ public static class OnnxQuantizer
             var hessians = options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyPlanner.HessiansFor(graph, plan, calibrationData!, options, progress, cancellationToken) : null;
             nodes = WeightOnlyEmitter.Emit(graph, plan, options, hessians, progress, cancellationToken);
         }
+        else if (options.Mode == QuantizationMode.Float16)
+        {
+            nodes = HalfPrecision.HalfPrecisionConverter.Convert(graph, options, notes, progress, cancellationToken);
+        }
         else
         {
             var plan = DynamicPlanner.Plan(graph, options);
@@ -124,7 +128,7 @@ public static class OnnxQuantizer
         int floatConvs = nodes.Count(n => !n.Quantized && n.Detail == Operators.ConvQuantizer.SlowerThanFloatReason);
         if (options.Mode == QuantizationMode.Dynamic && floatConvs > 0 && floatConvs * 2 >= nodes.Count)
             notes.Add($"{floatConvs} Conv node(s) stay float in dynamic mode, so a convolutional model barely shrinks; static mode (Mode = Static, --mode static with calibration data) quantizes them and runs faster than float.");
-        if (options.Mode != QuantizationMode.WeightOnly && options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
+        if (options.Mode is QuantizationMode.Dynamic or QuantizationMode.Static && options.ReduceRange is null && options.EffectiveReduceRange && nodes.Any(n => n.Quantized))
             notes.Add($"weights use 7 bits (reduce range) because this CPU ({Hardware.CpuFeatures.Describe()}) saturates full-range 8-bit products in ONNX Runtime; set ReduceRange = false (--reduce-range false) for a model that will run on a CPU with VNNI.");
         stopwatch.Stop();
         var result = new QuantizationResult(working, new QuantizationReport(nodes, before, after, stopwatch.Elapsed, tensors, notes, trials, calibration));

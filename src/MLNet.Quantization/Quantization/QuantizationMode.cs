@@ -18,4 +18,10 @@ public enum QuantizationMode
     /// weight memory and bandwidth dominate.
     /// </summary>
     WeightOnly = 2,
+
+    /// <summary>
+    /// float32 weights are stored as float16 or bfloat16 (<see cref="QuantizationOptions.Float16"/>), half the size;
+    /// operators with a float16 kernel compute in float16, the rest in float32 behind Casts. Needs no data.
+    /// </summary>
+    Float16 = 3,
 }

@@ -31,6 +31,9 @@ public sealed record QuantizationOptions
     /// <summary>Weight-only mode: bits, block size, symmetry, algorithm and accuracy level. Default: 4-bit RTN, block 32, asymmetric.</summary>
     public WeightOnlyOptions WeightOnly { get; init; } = new();
 
+    /// <summary>Float16 mode: the 16-bit type and which operators compute in it. Default: float16, ONNX Runtime's CPU kernels.</summary>
+    public Float16Options Float16 { get; init; } = new();
+
     /// <summary>How a static model is written. Default: <see cref="QuantizationFormat.Qdq"/>.</summary>
     public QuantizationFormat Format { get; init; } = QuantizationFormat.Qdq;
 
@@ -175,6 +178,14 @@ public sealed record QuantizationOptions
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
         if (WeightOnly is null) throw new ArgumentNullException(nameof(WeightOnly), "WeightOnly must not be null; leave it unset for the defaults.");
         if (Mode == QuantizationMode.WeightOnly) WeightOnly.Validate();
+        if (Float16 is null) throw new ArgumentNullException(nameof(Float16), "Float16 must not be null; leave it unset for the defaults.");
+        if (Mode == QuantizationMode.Float16)
+        {
+            Float16.Validate();
+            if (OpTypesToQuantize.Count > 0 || NodesToQuantize.Count > 0)
+                throw new ArgumentOutOfRangeException(nameof(OpTypesToQuantize), "Float16 mode converts every float32 weight; choose what computes in float16 with Float16.HalfComputeOpTypes, and keep nodes float32 with NodesToExclude or OpTypesToExclude.");
+            return;
+        }
         var known = new HashSet<string>(Mode switch
         {
             QuantizationMode.Static => SupportedStaticOpTypes,
