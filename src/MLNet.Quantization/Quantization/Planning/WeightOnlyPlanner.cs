@@ -65,10 +65,28 @@ internal static class WeightOnlyPlanner
         if (tableProblem is not null) return tableProblem;
         long axis = NodeAttributes.GetInt(node, "axis", 0);
         if (axis is not (0 or -2)) return $"gathers along axis {axis}; GatherBlockQuantized gathers rows (axis 0)";
+        if (!IndicesComeFromGraphInput(graph, node.Input[1]))
+            return "indices are computed (positions), not token ids from a graph input: position and rotary tables stay float";
         graph.TryGetConstant(node.Input[0], out var table);
         int blockSize = options.WeightOnly.BlockSize;
         if (table.Dims[1] % blockSize != 0) return $"rows of {table.Dims[1]} values are not a multiple of the block size ({blockSize})";
         return null;
+    }
+
+    /// <summary>Operators that pass token ids on without computing new ones.</summary>
+    private static readonly HashSet<string> IdPassThrough = new(StringComparer.Ordinal) { "Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity" };
+
+    /// <summary>Whether the indices are a graph input, possibly cast or reshaped (token ids rather than computed positions).</summary>
+    private static bool IndicesComeFromGraphInput(GraphEditor graph, string indices)
+    {
+        for (int depth = 0; depth < 16; depth++)
+        {
+            if (graph.Graph.Input.Any(i => i.Name == indices)) return true;
+            var producer = graph.Producer(indices);
+            if (producer is null || !IdPassThrough.Contains(producer.OpType)) return false;
+            indices = producer.Input[0];
+        }
+        return false;
     }
 
     /// <summary>GPTQ: an observer of the input statistics of every planned MatMul/Gemm, in graph order.</summary>
