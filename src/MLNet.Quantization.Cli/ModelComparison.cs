@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace MLNet.Quantization.Cli;
 
-/// <summary>Output agreement and latency of a quantized model against its float original, one thread each.</summary>
+/// <summary>Output agreement and latency of a quantized model against its float original, one CPU thread each (or on a CUDA device).</summary>
 internal sealed record ModelComparison(IReadOnlyList<OutputAgreement> Outputs, double FloatMedianMs, double QuantizedMedianMs, long FloatBytes, long QuantizedBytes)
 {
     /// <summary>Quantized latency / float latency (below 1 is faster).</summary>
@@ -13,9 +13,9 @@ internal sealed record ModelComparison(IReadOnlyList<OutputAgreement> Outputs, d
     public double SizeRatio => (double)FloatBytes / QuantizedBytes;
 
     /// <summary>Runs both models on every input set, then times <paramref name="runs"/> interleaved runs of each.</summary>
-    public static ModelComparison Run(string floatPath, string quantizedPath, Func<InferenceSession, List<List<NamedOnnxValue>>> inputs, int runs)
+    public static ModelComparison Run(string floatPath, string quantizedPath, Func<InferenceSession, List<List<NamedOnnxValue>>> inputs, int runs, string device = "cpu")
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var options = ExecutionDevice.Options(device);
         using var floatSession = new InferenceSession(floatPath, options);
         using var quantizedSession = new InferenceSession(quantizedPath, options);
         var sets = inputs(floatSession);

@@ -89,4 +89,18 @@ public class CliTests
         Assert.Equal(2, Run("quantize", "a.onnx", "-o", "b.onnx", "--weight-type", "int3").Code);
         Assert.Equal(2, Run("frobnicate").Code);
     }
+
+    [Fact]
+    public void Compare_on_cuda_without_the_gpu_runtime_names_what_is_missing()
+    {
+        using var folder = new TempFolder();
+        OnnxModelFile.Save(TestModels.Mlp(), folder.File("float.onnx"));
+        Assert.Equal(0, Run("quantize", folder.File("float.onnx"), "-o", folder.File("q.onnx"), "--min-weight-elements", "0").Code);
+        var compare = Run("compare", folder.File("float.onnx"), folder.File("q.onnx"), "--device", "cuda", "--runs", "1");
+        Assert.Equal(1, compare.Code);
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu 1.31.0", compare.Error);
+        Assert.Contains("libcudnn.so.9", compare.Error);
+        Assert.Contains("ONNX Runtime said:", compare.Error);
+        Assert.Single(compare.Error.Trim().Split('\n'));
+    }
 }

@@ -9,7 +9,7 @@ public sealed record LabVariant(string Name, QuantizationOptions? Options)
 {
     private static QuantizationOptions WeightOnly(WeightOnlyOptions settings) => new() { Mode = QuantizationMode.WeightOnly, WeightOnly = settings };
 
-    /// <summary>Float, FP16, INT8 weight-only, INT4 RTN (blocks of 32 and 128), HQQ, GPTQ, NF4, FP4 and dynamic INT8.</summary>
+    /// <summary>Float, FP16, INT8 weight-only, INT4 RTN (blocks of 32 and 128), HQQ, automatic INT4/INT8 mixed precision, GPTQ, NF4, FP4 and dynamic INT8.</summary>
     public static IReadOnlyList<LabVariant> All { get; } = new[]
     {
         new LabVariant("float32", null),
@@ -18,6 +18,7 @@ public sealed record LabVariant(string Name, QuantizationOptions? Options)
         new LabVariant("int4 RTN b32", WeightOnly(new WeightOnlyOptions { Bits = 4, BlockSize = 32 })),
         new LabVariant("int4 RTN b128", WeightOnly(new WeightOnlyOptions { Bits = 4, BlockSize = 128 })),
         new LabVariant("int4 HQQ b32", WeightOnly(new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Hqq })),
+        new LabVariant("int4/int8 mixed b32 (6 bits/weight)", WeightOnly(new WeightOnlyOptions { Bits = 4, BlockSize = 32, BitsPerWeightBudget = 6.0 })),
         new LabVariant("int4 GPTQ b32", WeightOnly(new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Gptq })),
         new LabVariant("nf4 b64", WeightOnly(new WeightOnlyOptions { Format = WeightOnlyFormat.Nf4, BlockSize = 64 })),
         new LabVariant("fp4 b64", WeightOnly(new WeightOnlyOptions { Format = WeightOnlyFormat.Fp4, BlockSize = 64 })),

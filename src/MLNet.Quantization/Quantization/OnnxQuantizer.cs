@@ -106,6 +106,12 @@ public static class OnnxQuantizer
         else if (options.Mode == QuantizationMode.WeightOnly)
         {
             var plan = WeightOnlyPlanner.Plan(graph, options);
+            if (options.WeightOnly.BitsPerWeightBudget is not null)
+            {
+                var (mixed, note) = MixedPrecisionPlanner.Assign(graph, plan, options.WeightOnly, cancellationToken);
+                plan = mixed;
+                notes.Add(note);
+            }
             progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
             var hessians = options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyPlanner.HessiansFor(graph, plan, calibrationData!, options, progress, cancellationToken) : null;
             nodes = WeightOnlyEmitter.Emit(graph, plan, options, hessians, progress, cancellationToken);

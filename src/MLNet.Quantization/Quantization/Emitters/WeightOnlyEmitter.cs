@@ -52,7 +52,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
                 continue;
             }
             cancellationToken.ThrowIfCancellationRequested();
-            reports.Add(new NodeReport(decision.DisplayName, node.OpType, true, emitter.Rewrite(node)));
+            reports.Add(new NodeReport(decision.DisplayName, node.OpType, true, emitter.Rewrite(node, decision)));
             progress?.Report(new QuantizationProgress("Quantizing weights", ++done, toQuantize));
         }
         graph.Graph.Node.Clear();
@@ -60,11 +60,11 @@ internal sealed class WeightOnlyEmitter : EmitContext
         return reports;
     }
 
-    private string Rewrite(NodeProto node)
+    private string Rewrite(NodeProto node, WeightOnlyDecision decision)
     {
-        if (node.OpType == "Gather") return RewriteGather(node);
-        if (Options.WeightOnly.Format != WeightOnlyFormat.Integer) return RewriteBnb4(node);
-        var settings = Options.WeightOnly;
+        var settings = decision.Bits is { } bits ? Options.WeightOnly with { Bits = bits } : Options.WeightOnly;
+        if (node.OpType == "Gather") return RewriteGather(node, settings);
+        if (settings.Format != WeightOnlyFormat.Integer) return RewriteBnb4(node);
         bool transposed = node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
         Graph.TryGetConstant(node.Input[1], out var tensor);
         int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]);
@@ -132,9 +132,9 @@ internal sealed class WeightOnlyEmitter : EmitContext
     /// Gather(table [V, D], ids) → GatherBlockQuantized: codes [V, D·bits/8] (blocks along each row, D a multiple of
     /// the block size so no padding), scales [V, D / block], zero points packed per row.
     /// </summary>
-    private string RewriteGather(NodeProto node)
+    private string RewriteGather(NodeProto node, WeightOnlyOptions settings)
     {
-        var settings = Options.WeightOnly with { Format = WeightOnlyFormat.Integer };
+        settings = settings with { Format = WeightOnlyFormat.Integer };
         Graph.TryGetConstant(node.Input[0], out var table);
         int rows = (int)table.Dims[0], width = (int)table.Dims[1];
         var (codes, scales, zeroPoints, weight) = Quantized(node.Input[0], table, width, rows, transposed: true, settings, gatherLayout: true);
@@ -151,7 +151,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
 
     private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(string valueName, TensorProto tensor, int k, int n, bool transposed, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
     {
-        var key = $"{valueName}|{transposed}|{gatherLayout}";
+        var key = $"{valueName}|{transposed}|{gatherLayout}|{settings.Bits}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
         var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
         var values = MemoryMarshal.Cast<byte, float>(raw.Span);

@@ -8,6 +8,9 @@ namespace MLNet.Quantization.Planning;
 /// <param name="Reason">Why it stays float; null when its weight is block-quantized.</param>
 internal sealed record WeightOnlyDecision(NodeProto Node, string DisplayName, string? Reason)
 {
+    /// <summary>Bits for this node when mixed precision gives it more than <see cref="WeightOnlyOptions.Bits"/>; null otherwise.</summary>
+    public int? Bits { get; init; }
+
     /// <summary>Whether the node will be rewritten.</summary>
     public bool Quantize => Reason is null;
 }

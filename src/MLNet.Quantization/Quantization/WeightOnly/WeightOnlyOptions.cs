@@ -35,8 +35,19 @@ public sealed record WeightOnlyOptions
     /// </summary>
     public int AccuracyLevel { get; init; } = 4;
 
+    /// <summary>
+    /// Automatic mixed precision: the average stored bits per weight (codes, scales and zero points) allowed over the
+    /// quantized weights. Starting from <see cref="Bits"/> = 4 everywhere, the weights whose 4-bit round-to-nearest
+    /// error (relative to their norm) is largest get 8 bits, largest error first, while the average stays within the
+    /// budget. Null (default): every weight gets <see cref="Bits"/>. Integer format only.
+    /// </summary>
+    public double? BitsPerWeightBudget { get; init; }
+
     /// <summary>GPTQ: the damping λ added to the Hessian's diagonal, as a share of its mean (0, 1]. Default: 0.01.</summary>
     public double GptqDamping { get; init; } = 0.01;
+
+    /// <summary>Stored bits per weight with <paramref name="bits"/>-bit codes: the code, the block's float scale and (asymmetric) its zero point.</summary>
+    internal double StoredBits(int bits) => bits + 32.0 / BlockSize + (Symmetric ? 0 : (double)bits / BlockSize);
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for settings ONNX Runtime cannot run.</summary>
     public void Validate()
@@ -50,6 +61,14 @@ public sealed record WeightOnlyOptions
         if (Format != WeightOnlyFormat.Integer && Bits != 4) throw new ArgumentOutOfRangeException(nameof(Bits), Bits, $"{Format} codes have 4 bits; leave Bits at 4 or use the Integer format for 2 or 8 bits.");
         if (Format != WeightOnlyFormat.Integer && Algorithm != WeightOnlyAlgorithm.Rtn)
             throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, $"{Format} blocks are scaled by their absolute maximum and rounded to the nearest code (as bitsandbytes does); HQQ and GPTQ apply to the Integer format.");
+        if (BitsPerWeightBudget is { } budget)
+        {
+            if (Format != WeightOnlyFormat.Integer || Bits != 4)
+                throw new ArgumentOutOfRangeException(nameof(BitsPerWeightBudget), budget, "Mixed precision raises 4-bit integer weights to 8 bits; use Bits = 4 with the Integer format.");
+            double floor = StoredBits(4), ceiling = StoredBits(8);
+            if (!(budget > floor && budget <= ceiling))
+                throw new ArgumentOutOfRangeException(nameof(BitsPerWeightBudget), budget, $"With blocks of {BlockSize} the budget must lie above {floor:F2} bits/weight (all 4-bit) and at most {ceiling:F2} (all 8-bit), e.g. {Math.Round((floor + ceiling) / 2, 1)}.");
+        }
         if (AccuracyLevel is < 0 or > 4) throw new ArgumentOutOfRangeException(nameof(AccuracyLevel), AccuracyLevel, "The accuracy level must be 0 to 4 (0 or 1: float32 compute, 4: int8 compute).");
     }
 }
