@@ -22,6 +22,7 @@ internal static class QuantizeCommand
         var symmetric = new Option<bool>("--symmetric") { Description = "Weight-only mode: symmetric blocks without zero points (default: asymmetric)." };
         var algorithm = new Option<string>("--algorithm") { Description = "Weight-only mode: rtn (round to nearest), hqq (half-quadratic optimisation of each block's scale and zero point, no data) or gptq (error compensation from --calibration-data).", DefaultValueFactory = _ => "rtn" };
         algorithm.AcceptOnlyFromAmong("rtn", "hqq", "gptq");
+        var actOrder = new Option<bool>("--act-order") { Description = "Weight-only GPTQ: quantize rows by decreasing Hessian diagonal (act-order, static groups)." };
         var bitsBudget = new Option<double?>("--bits-budget") { Description = "Weight-only mode, 4-bit: automatic mixed precision — the weights with the largest 4-bit error get 8 bits while the average stored bits/weight stays within this budget (e.g. 5.5)." };
         var accuracyLevel = new Option<int>("--accuracy-level") { Description = "Weight-only mode: MatMulNBits accuracy_level (0/1 float32 compute, 4 int8 compute, fastest on CPU).", DefaultValueFactory = _ => defaults.AccuracyLevel };
         var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "Static mode and GPTQ: folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb)." };
@@ -62,7 +63,7 @@ internal static class QuantizeCommand
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
             calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
             tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest, calibrationFile, saveCalibration, overrides,
-            bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget, halfType, halfCompute, halfOpTypes,
+            bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget, actOrder, halfType, halfCompute, halfOpTypes,
         };
         command.SetAction(parse =>
         {
@@ -84,6 +85,7 @@ internal static class QuantizeCommand
                     Algorithm = parse.GetValue(algorithm) switch { "hqq" => WeightOnlyAlgorithm.Hqq, "gptq" => WeightOnlyAlgorithm.Gptq, _ => WeightOnlyAlgorithm.Rtn },
                     AccuracyLevel = parse.GetValue(accuracyLevel),
                     BitsPerWeightBudget = parse.GetValue(bitsBudget),
+                    GptqActOrder = parse.GetValue(actOrder),
                     Format = parse.GetValue(format) switch { "nf4" => WeightOnlyFormat.Nf4, "fp4" => WeightOnlyFormat.Fp4, _ => WeightOnlyFormat.Integer },
                 },
                 Format = parse.GetValue(format) == "qoperator" ? QuantizationFormat.QOperator : QuantizationFormat.Qdq,
@@ -113,11 +115,13 @@ internal static class QuantizeCommand
             if (options.Mode == QuantizationMode.Static && calibration is null && options.Calibration is null)
                 throw new UsageException("--mode static needs --calibration-data DIR or --calibration-file FILE.json (a folder of test_data_set_*/input_N.pb inputs, 100 to 1,000 samples are typical).");
             bool gptq = options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq;
+            if (options.WeightOnly.GptqActOrder && !gptq)
+                throw new UsageException("--act-order is used only with --algorithm gptq.");
             if (gptq && calibration is null)
                 throw new UsageException("--algorithm gptq needs --calibration-data DIR (a folder of test_data_set_*/input_N.pb inputs; 128 samples or more are typical).");
             if (options.Mode != QuantizationMode.Static && !gptq && calibration is not null)
                 throw new UsageException("--calibration-data is used only with --mode static or --mode weight-only --algorithm gptq.");
-            if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
+            if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget, actOrder }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
                 throw new UsageException($"{weightOnlyOption.Name} is used only with --mode weight-only.");
             if (options.Mode != QuantizationMode.Float16 && new Option[] { halfType, halfCompute, halfOpTypes }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } halfOption)
                 throw new UsageException($"{halfOption.Name} is used only with --mode float16.");

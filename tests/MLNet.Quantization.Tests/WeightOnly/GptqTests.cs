@@ -75,6 +75,37 @@ public class GptqTests
     }
 
     [Fact]
+    public void Act_order_visits_high_energy_inputs_first_and_beats_rtn_on_held_out_inputs()
+    {
+        var model = Linear(Metrics.RandomFloats(K * N, 8, 0.1f));
+        var rtn = OnnxQuantizer.Quantize(model, Options(WeightOnlyAlgorithm.Rtn));
+        var settings = Options(WeightOnlyAlgorithm.Gptq);
+        var actOrder = OnnxQuantizer.Quantize(model, settings with { WeightOnly = settings.WeightOnly with { GptqActOrder = true } }, Samples(64, 1000));
+        Assert.Contains("GPTQ act-order", Assert.Single(actOrder.Report.Nodes).Detail);
+        var heldOut = CorrelatedInputs(64, 6000);
+        double rtnError = OutputError(model, rtn.Model, heldOut), actOrderError = OutputError(model, actOrder.Model, heldOut);
+        Assert.True(actOrderError < 0.7 * rtnError, $"GPTQ act-order {actOrderError:G4} vs RTN {rtnError:G4}");
+        var node = Assert.Single(actOrder.Model.Graph.Node);
+        var reference = MatMulNBitsReference.MatMul(heldOut, 64, MatMulNBitsReference.Dequantize(actOrder.Model, node), K, N);
+        Assert.True(Metrics.MaxAbsDiff(reference, OrtRunner.Run(actOrder.Model, new Dictionary<string, (Array, int[])> { ["x"] = (heldOut, new[] { 64, K }) })["y"]) <= 1e-3);
+    }
+
+    [Fact]
+    public void Act_order_with_a_diagonal_hessian_permutes_rows_but_has_nothing_to_compensate()
+    {
+        const int k = 96, n = 20;
+        var weight = Metrics.RandomFloats(k * n, 10, 0.3f);
+        var diagonal = new double[k * k];
+        for (int i = 0; i < k; i++) diagonal[i * k + i] = 1 + (i * 37 % k);
+        var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Gptq, GptqActOrder = true };
+        var gptq = GptqSolver.Quantize((float[])weight.Clone(), k, n, diagonal, settings);
+        var rtn = BlockQuantizer.Quantize(weight, k, n, false, settings with { Algorithm = WeightOnlyAlgorithm.Rtn, GptqActOrder = false });
+        Assert.Equal(rtn.Codes, gptq.Codes);
+        Assert.Equal(rtn.Scales, gptq.Scales);
+        Assert.Equal(rtn.ZeroPoints, gptq.ZeroPoints);
+    }
+
+    [Fact]
     public void With_uncorrelated_inputs_of_equal_scale_gptq_has_nothing_to_compensate_and_equals_rtn()
     {
         const int k = 96, n = 20;

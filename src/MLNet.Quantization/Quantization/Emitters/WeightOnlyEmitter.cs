@@ -147,7 +147,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
     }
 
     private static string Describe(string opType, WeightOnlyOptions settings, BlockQuantizedWeight weight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
-        $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}, {weight.BitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
+        $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {weight.BitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
     private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(string valueName, TensorProto tensor, int k, int n, bool transposed, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
     {

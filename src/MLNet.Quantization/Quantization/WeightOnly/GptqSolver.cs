@@ -6,8 +6,11 @@ namespace MLNet.Quantization.WeightOnly;
 /// GPTQ (Frantar et al. 2023) for one [K, N] weight: rows of K are quantized one at a time, in order, and each row's
 /// rounding error is spread onto the rows not yet quantized through the inverse Hessian of the layer's inputs, so the
 /// layer's output on the calibration data, not the weight itself, stays as close to float as it can. Block
-/// parameters are round-to-nearest over the error-corrected rows of each block, taken when the block starts. Updates
-/// are applied lazily in batches of rows, so the remaining weight is streamed once per batch.
+/// parameters are round-to-nearest over the error-corrected rows of each block, taken when the block starts. With
+/// act-order (<see cref="WeightOnlyOptions.GptqActOrder"/>) rows are visited by decreasing Hessian diagonal — the inputs
+/// with the most energy first, while the most rows remain to absorb their error — and each block's parameters are
+/// fixed beforehand from the float weight ("static groups"), so the stored layout stays MatMulNBits' natural blocks
+/// (no g_idx). Updates are applied lazily in batches of rows, so the remaining weight is streamed once per batch.
 /// </summary>
 internal static class GptqSolver
 {
@@ -19,11 +22,15 @@ internal static class GptqSolver
     {
         int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
         int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
-        var inverse = InverseFactor(hessian, weight, k, n, options.GptqDamping);
-
         var codes = new byte[(long)n * blocks * bytesPerBlock];
         var scales = new float[(long)n * blocks];
         var zeroPoints = new byte[(long)n * blocks];
+        if (options.GptqActOrder)
+        {
+            QuantizeInActOrder(weight, k, n, hessian, options, codes, scales, zeroPoints);
+            return new BlockQuantizedWeight(k, n, bits, blockSize, codes, scales, options.Symmetric ? null : BlockQuantizer.PackZeroPoints(zeroPoints, n, blocks, bits));
+        }
+        var inverse = InverseFactor(hessian, weight, k, n, options.GptqDamping);
         var parameters = new BlockParameters[n];
         var column = new float[blockSize];
         int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
@@ -70,6 +77,70 @@ internal static class GptqSolver
             });
         }
         return new BlockQuantizedWeight(k, n, bits, blockSize, codes, scales, options.Symmetric ? null : BlockQuantizer.PackZeroPoints(zeroPoints, n, blocks, bits));
+    }
+
+    /// <summary>
+    /// Act-order with static groups: block parameters from the float weight, rows permuted by decreasing diag(H),
+    /// quantized and compensated in that order, codes written back to their natural places.
+    /// </summary>
+    private static void QuantizeInActOrder(float[] weight, int k, int n, double[] hessian, WeightOnlyOptions options, byte[] codes, float[] scales, byte[] zeroPoints)
+    {
+        int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
+        int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
+        var parameters = new BlockParameters[(long)blocks * n];
+        var column = new float[blockSize];
+        for (int block = 0; block < blocks; block++)
+        {
+            int first = block * blockSize, rows = Math.Min(blockSize, k - first);
+            for (int c = 0; c < n; c++)
+            {
+                for (int i = 0; i < rows; i++) column[i] = weight[(long)(first + i) * n + c];
+                var p = BlockParameters.RoundToNearest(column.AsSpan(0, rows), bits, options.Symmetric);
+                parameters[(long)block * n + c] = p;
+                scales[(long)c * blocks + block] = p.Scale;
+                zeroPoints[(long)c * blocks + block] = (byte)p.ZeroPoint;
+                var packed = codes.AsSpan((int)(((long)c * blocks + block) * bytesPerBlock), bytesPerBlock);
+                for (int i = rows; i < blockSize; i++) BitPacking.Set(packed, i, bits, p.ZeroPoint);
+            }
+        }
+
+        var order = Enumerable.Range(0, k).OrderByDescending(i => hessian[(long)i * k + i]).ThenBy(i => i).ToArray();
+        var permutedWeight = new float[(long)k * n];
+        var permutedHessian = new double[(long)k * k];
+        for (int i = 0; i < k; i++)
+        {
+            weight.AsSpan((int)((long)order[i] * n), n).CopyTo(permutedWeight.AsSpan((int)((long)i * n), n));
+            for (int j = 0; j < k; j++) permutedHessian[(long)i * k + j] = hessian[(long)order[i] * k + order[j]];
+        }
+        var inverse = InverseFactor(permutedHessian, permutedWeight, k, n, options.GptqDamping);
+        int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
+        for (int first = 0; first < k; first += batch)
+        {
+            int last = Math.Min(first + batch, k);
+            var errors = new float[(last - first) * n];
+            for (int row = first; row < last; row++)
+            {
+                int original = order[row], block = original / blockSize, within = original % blockSize;
+                double diagonal = inverse[(long)row * k + row];
+                var current = permutedWeight.AsSpan((int)((long)row * n), n);
+                var error = errors.AsSpan((row - first) * n, n);
+                for (int c = 0; c < n; c++)
+                {
+                    var p = parameters[(long)block * n + c];
+                    int code = p.Code(current[c], maxCode);
+                    BitPacking.Set(codes.AsSpan((int)(((long)c * blocks + block) * bytesPerBlock), bytesPerBlock), within, bits, code);
+                    error[c] = (float)((current[c] - p.Value(code)) / diagonal);
+                }
+                for (int later = row + 1; later < last; later++)
+                    TensorPrimitives.MultiplyAdd(error, (float)-inverse[(long)row * k + later], permutedWeight.AsSpan((int)((long)later * n), n), permutedWeight.AsSpan((int)((long)later * n), n));
+            }
+            Parallel.For(last, k, later =>
+            {
+                var target = permutedWeight.AsSpan((int)((long)later * n), n);
+                for (int row = first; row < last; row++)
+                    TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[(long)row * k + later], target, target);
+            });
+        }
     }
 
     /// <summary>

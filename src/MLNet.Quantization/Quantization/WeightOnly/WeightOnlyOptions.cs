@@ -43,6 +43,13 @@ public sealed record WeightOnlyOptions
     /// </summary>
     public double? BitsPerWeightBudget { get; init; }
 
+    /// <summary>
+    /// GPTQ: visit the rows in order of decreasing Hessian diagonal (act-order, "desc_act"), with each block's scale
+    /// and zero point fixed beforehand from the float weight so the layout needs no g_idx. Helps when a few input
+    /// features carry most of the activation energy. Default: false.
+    /// </summary>
+    public bool GptqActOrder { get; init; }
+
     /// <summary>GPTQ: the damping λ added to the Hessian's diagonal, as a share of its mean (0, 1]. Default: 0.01.</summary>
     public double GptqDamping { get; init; } = 0.01;
 
@@ -61,6 +68,7 @@ public sealed record WeightOnlyOptions
         if (Format != WeightOnlyFormat.Integer && Bits != 4) throw new ArgumentOutOfRangeException(nameof(Bits), Bits, $"{Format} codes have 4 bits; leave Bits at 4 or use the Integer format for 2 or 8 bits.");
         if (Format != WeightOnlyFormat.Integer && Algorithm != WeightOnlyAlgorithm.Rtn)
             throw new ArgumentOutOfRangeException(nameof(Algorithm), Algorithm, $"{Format} blocks are scaled by their absolute maximum and rounded to the nearest code (as bitsandbytes does); HQQ and GPTQ apply to the Integer format.");
+        if (GptqActOrder && Algorithm != WeightOnlyAlgorithm.Gptq) throw new ArgumentOutOfRangeException(nameof(GptqActOrder), GptqActOrder, "Act-order is a GPTQ option; set Algorithm = Gptq or leave GptqActOrder off.");
         if (BitsPerWeightBudget is { } budget)
         {
             if (Format != WeightOnlyFormat.Integer || Bits != 4)
