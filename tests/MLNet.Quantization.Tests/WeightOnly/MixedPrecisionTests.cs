@@ -65,4 +65,19 @@ public class MixedPrecisionTests
         var nf4 = new QuantizationOptions { Mode = QuantizationMode.WeightOnly, WeightOnly = new WeightOnlyOptions { Format = WeightOnlyFormat.Nf4, BitsPerWeightBudget = 6 } };
         Assert.Contains("use Bits = 4 with the Integer format", Assert.Throws<ArgumentOutOfRangeException>(() => OnnxQuantizer.Quantize(TestModels.Mlp(), nf4)).Message);
     }
+
+    [Fact]
+    public void A_shared_weight_is_promoted_once_for_all_its_nodes_and_stored_once()
+    {
+        var builder = new GraphBuilder("shared");
+        var x = builder.Input("x", DataType.Float, 2L, 128L);
+        var w = builder.Initializer("w", new long[] { 128, 128 }, Metrics.RandomFloats(128 * 128, 2, 0.05f));
+        builder.Node("MatMul", new[] { builder.Node("MatMul", new[] { x, w }), w }, "y");
+        builder.Output("y", DataType.Float, 2L, 128L);
+        var settings = new WeightOnlyOptions { BlockSize = 32 };
+        var result = OnnxQuantizer.Quantize(builder.Build(), new QuantizationOptions { Mode = QuantizationMode.WeightOnly, WeightOnly = settings with { BitsPerWeightBudget = settings.StoredBits(8) } });
+        Assert.All(result.Report.Nodes, n => Assert.StartsWith("MatMulNBits 8-bit", n.Detail));
+        Assert.Equal(3, result.Model.Graph.Initializer.Count);
+        Assert.Contains(result.Report.Notes, n => n.StartsWith("mixed precision: 8 bits for 1 of 1 weights", StringComparison.Ordinal));
+    }
 }

@@ -64,12 +64,10 @@ internal sealed class WeightOnlyEmitter : EmitContext
     {
         var settings = decision.Bits is { } bits ? Options.WeightOnly with { Bits = bits } : Options.WeightOnly;
         if (node.OpType == "Gather") return RewriteGather(node, settings);
-        if (settings.Format != WeightOnlyFormat.Integer) return RewriteBnb4(node);
-        bool transposed = node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
-        Graph.TryGetConstant(node.Input[1], out var tensor);
-        int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]);
-        int n = (int)(transposed ? tensor.Dims[0] : tensor.Dims[1]);
-        var (codes, scales, zeroPoints, weight) = Quantized(node.Input[1], tensor, k, n, transposed, settings, activation: node.Input[0]);
+        var layout = WeightLayout.Of(Graph, node);
+        if (settings.Format != WeightOnlyFormat.Integer) return RewriteBnb4(node, layout);
+        int k = layout.K, n = layout.N;
+        var (codes, scales, zeroPoints, weight) = Quantized(layout, settings, activation: node.Input[0]);
 
         string bias = "", output = node.Output[0];
         if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
@@ -94,19 +92,16 @@ internal sealed class WeightOnlyEmitter : EmitContext
     /// MatMul/Gemm → MatMulBnb4 (NF4 or FP4 codes of the transposed weight, absmax per block). The operator has no bias
     /// input: a following bias Add stays as it is, and a Gemm's C becomes an Add.
     /// </summary>
-    private string RewriteBnb4(NodeProto node)
+    private string RewriteBnb4(NodeProto node, WeightLayout layout)
     {
         var settings = Options.WeightOnly;
-        bool transposed = node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
-        Graph.TryGetConstant(node.Input[1], out var tensor);
-        int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]);
-        int n = (int)(transposed ? tensor.Dims[0] : tensor.Dims[1]);
-        var key = $"{node.Input[1]}|{transposed}|bnb4";
-        var stem = Sanitize(node.Input[1]);
+        int k = layout.K, n = layout.N;
+        var key = $"{layout.Value}|{layout.Transposed}|bnb4";
+        var stem = Sanitize(layout.Value);
         if (!_bnb4Weights.TryGetValue(key, out var stored))
         {
-            var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
-            var weight = Bnb4Quantizer.Quantize(MemoryMarshal.Cast<byte, float>(raw.Span), k, n, transposed, settings.Format, settings.BlockSize);
+            var raw = TensorData.ReadFloatBytes(layout.Tensor, Graph.Model.BaseDirectory);
+            var weight = Bnb4Quantizer.Quantize(MemoryMarshal.Cast<byte, float>(raw.Span), k, n, layout.Transposed, settings.Format, settings.BlockSize);
             var codes = Graph.UniqueName($"{stem}_{settings.Format.ToString().ToUpperInvariant()}");
             Graph.AddInitializer(TensorData.FromBytes(codes, new long[] { weight.Codes.LongLength }, DataType.Uint8, weight.Codes));
             var absmax = AddFloatInitializer($"{stem}_absmax", new long[] { weight.Absmax.LongLength }, weight.Absmax);
@@ -135,9 +130,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private string RewriteGather(NodeProto node, WeightOnlyOptions settings)
     {
         settings = settings with { Format = WeightOnlyFormat.Integer };
-        Graph.TryGetConstant(node.Input[0], out var table);
-        int rows = (int)table.Dims[0], width = (int)table.Dims[1];
-        var (codes, scales, zeroPoints, weight) = Quantized(node.Input[0], table, width, rows, transposed: true, settings, gatherLayout: true);
+        var (codes, scales, zeroPoints, weight) = Quantized(WeightLayout.Of(Graph, node), settings, gatherLayout: true);
         var inputs = new List<string> { codes, node.Input[1], scales };
         if (zeroPoints is not null) inputs.Add(zeroPoints);
         AddNode("GatherBlockQuantized", MicrosoftDomain, $"{Sanitize(node.Name.Length > 0 ? node.Name : node.OpType)}_GatherBlockQuantized", inputs, new[] { node.Output[0] },
@@ -149,8 +142,9 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private static string Describe(string opType, WeightOnlyOptions settings, BlockQuantizedWeight weight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
         $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {weight.BitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
-    private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(string valueName, TensorProto tensor, int k, int n, bool transposed, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
+    private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(WeightLayout layout, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
     {
+        var (valueName, tensor, k, n, transposed) = layout;
         var key = $"{valueName}|{transposed}|{gatherLayout}|{settings.Bits}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
         var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);

@@ -45,6 +45,7 @@ internal sealed class HalfPrecisionConverter
     private readonly Dictionary<string, string> _halfNames = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _floatNames = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _convertible = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _fits = new(StringComparer.Ordinal);
     private readonly HashSet<string> _retyped = new(StringComparer.Ordinal);
     private readonly List<NodeProto> _nodes = new();
 
@@ -54,7 +55,7 @@ internal sealed class HalfPrecisionConverter
         _options = options;
         _settings = options.Float16;
         _halfType = _settings.Type == HalfPrecisionType.Float16 ? DataType.Float16 : DataType.Bfloat16;
-        var (types, unknown) = ElementTypeInference.Infer(graph.Graph);
+        var (types, _) = ElementTypeInference.Infer(graph.Graph);
         _types = types;
         _untyped = graph.Graph.Node.SelectMany(n => n.Output).Where(o => o.Length > 0 && !types.ContainsKey(o)).ToHashSet(StringComparer.Ordinal);
         _excluded = new HashSet<string>(options.ExcludedNodes, StringComparer.Ordinal);
@@ -167,11 +168,8 @@ internal sealed class HalfPrecisionConverter
             return (false, $"{NoKernelReason} before opset {first}");
         if (IsNormalization(node) && node.Output.Skip(1).Any(o => o.Length > 0 && _graph.Consumers(o).Count > 0 || _graph.IsObservedOutsideMainGraph(o)))
             return (false, "its mean or inverse deviation is read (float32 statistics)");
-        foreach (var input in floatInputs)
-        {
-            if (_graph.TryGetConstant(input, out var constant) && !HalfValues.Fits(Values(constant), _settings.Type))
-                return (false, "a constant input lies outside float16's range");
-        }
+        if (floatInputs.Any(input => _graph.TryGetConstant(input, out _) && !FitsHalf(input)))
+            return (false, "a constant input lies outside float16's range");
         if (dataMovement)
         {
             var computed = floatInputs.Where(i => !_graph.TryGetConstant(i, out _)).ToList();
@@ -192,9 +190,19 @@ internal sealed class HalfPrecisionConverter
         bool convertible = TensorData.ElementCount(tensor) >= Math.Max(1, _options.MinimumWeightElements)
             && !_graph.IsObservedOutsideMainGraph(constant)
             && !_graph.Consumers(constant).Any(c => _excluded.Contains(c.Name) || _options.OpTypesToExclude.Contains(c.OpType))
-            && HalfValues.Fits(Values(tensor), _settings.Type);
+            && FitsHalf(constant);
         _convertible[constant] = convertible;
         return convertible;
+    }
+
+    /// <summary>Whether a constant's values are all finite and representable in the 16-bit type (read once per constant).</summary>
+    private bool FitsHalf(string constant)
+    {
+        if (_fits.TryGetValue(constant, out var fits)) return fits;
+        _graph.TryGetConstant(constant, out var tensor);
+        fits = HalfValues.Fits(Values(tensor), _settings.Type);
+        _fits[constant] = fits;
+        return fits;
     }
 
     private ReadOnlySpan<float> Values(TensorProto tensor) => MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, _graph.Model.BaseDirectory).Span);

@@ -7,7 +7,8 @@ namespace MLNet.Quantization.Planning;
 /// <summary>
 /// Automatic mixed precision for weight-only mode: measures each planned weight's relative 4-bit round-to-nearest
 /// error ‖W − Q₄(W)‖² / ‖W‖² and gives 8 bits to the worst ones, worst first, while the average stored bits per weight
-/// stays within <see cref="WeightOnlyOptions.BitsPerWeightBudget"/>.
+/// stays within <see cref="WeightOnlyOptions.BitsPerWeightBudget"/>. A weight shared by several nodes is measured,
+/// counted and promoted once, for all of them (it is stored once).
 /// </summary>
 internal static class MixedPrecisionPlanner
 {
@@ -15,26 +16,23 @@ internal static class MixedPrecisionPlanner
     public static (IReadOnlyList<WeightOnlyDecision> Plan, string Note) Assign(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, WeightOnlyOptions settings, CancellationToken cancellationToken)
     {
         double budget = settings.BitsPerWeightBudget!.Value;
-        var candidates = new List<(int Index, long Weights, double Error)>();
-        var measured = new Dictionary<string, double>(StringComparer.Ordinal);
+        var candidates = new List<(string Value, List<int> Nodes, long Weights, double Error)>();
+        var byValue = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < plan.Count; i++)
         {
             if (!plan[i].Quantize) continue;
             cancellationToken.ThrowIfCancellationRequested();
-            var node = plan[i].Node;
-            var value = node.OpType == "Gather" ? node.Input[0] : node.Input[1];
-            graph.TryGetConstant(value, out var tensor);
-            bool transposed = node.OpType == "Gather" || node.OpType == "Gemm" && NodeAttributes.GetInt(node, "transB", 0) != 0;
-            int k = (int)(transposed ? tensor.Dims[1] : tensor.Dims[0]), n = (int)(transposed ? tensor.Dims[0] : tensor.Dims[1]);
-            if (!measured.TryGetValue(value, out var error))
+            var layout = WeightLayout.Of(graph, plan[i].Node);
+            if (byValue.TryGetValue(layout.Value, out var known))
             {
-                var raw = TensorData.ReadFloatBytes(tensor, graph.Model.BaseDirectory);
-                var values = MemoryMarshal.Cast<byte, float>(raw.Span);
-                var quantized = BlockQuantizer.Quantize(values, k, n, transposed, settings with { Algorithm = WeightOnlyAlgorithm.Rtn, BitsPerWeightBudget = null });
-                error = RelativeError(values, quantized, transposed);
-                measured[value] = error;
+                candidates[known].Nodes.Add(i);
+                continue;
             }
-            candidates.Add((i, (long)k * n, error));
+            var raw = TensorData.ReadFloatBytes(layout.Tensor, graph.Model.BaseDirectory);
+            var values = MemoryMarshal.Cast<byte, float>(raw.Span);
+            var quantized = BlockQuantizer.Quantize(values, layout.K, layout.N, layout.Transposed, settings with { Algorithm = WeightOnlyAlgorithm.Rtn, BitsPerWeightBudget = null });
+            byValue[layout.Value] = candidates.Count;
+            candidates.Add((layout.Value, new List<int> { i }, (long)layout.K * layout.N, RelativeError(values, quantized, layout.Transposed)));
         }
         long total = candidates.Sum(c => c.Weights);
         double spent = total * settings.StoredBits(4), allowed = total * budget, extra = settings.StoredBits(8) - settings.StoredBits(4);
@@ -44,7 +42,7 @@ internal static class MixedPrecisionPlanner
         {
             if (spent + candidate.Weights * extra > allowed) continue;
             spent += candidate.Weights * extra;
-            result[candidate.Index] = result[candidate.Index] with { Bits = 8 };
+            foreach (var index in candidate.Nodes) result[index] = result[index] with { Bits = 8 };
             promoted++;
         }
         var note = $"mixed precision: 8 bits for {promoted} of {candidates.Count} weights (largest 4-bit error first), {(total == 0 ? 0 : spent / total):F2} bits/weight on average (budget {budget:F2})";

@@ -94,11 +94,7 @@ internal static class WeightOnlyPlanner
     {
         var inputs = new List<(string Tensor, int K)>();
         foreach (var decision in plan.Where(d => d.Quantize && d.Node.OpType != "Gather"))
-        {
-            graph.TryGetConstant(decision.Node.Input[1], out var weight);
-            bool transposed = decision.Node.OpType == "Gemm" && NodeAttributes.GetInt(decision.Node, "transB", 0) != 0;
-            inputs.Add((decision.Node.Input[0], (int)(transposed ? weight.Dims[1] : weight.Dims[0])));
-        }
+            inputs.Add((decision.Node.Input[0], WeightLayout.Of(graph, decision.Node).K));
         return new WeightOnly.HessianObserver(graph.Model, inputs, data, options, progress, cancellationToken);
     }
 }
