@@ -6,6 +6,7 @@ using MLNet.Quantization.Benchmarks;
 // "memory MODEL" measures peak working set while quantizing; "calibration MODEL N" measures static calibration
 // memory and time with N samples; "exported DIR [qdq|qoperator]" quantizes and compares the exported-style models;
 // "weight-only DIR [LAYERS] [RUNS]" quantizes a 1.1 GB decoder-shaped feed-forward stack to 4/8-bit weight-only and dynamic INT8 and compares each at batch 1;
+// "streaming DIR [LAYERS] [RUNS]" writes a decoder over 4 GB in external data and measures the quantizing process's peak working set (INT4 and dynamic INT8);
 // "fuzz N" runs the fuzz property over N mutated models; "resnet18 DIR [N]" does the same for ML.NET's pretrained ResNet18 (NuGet package, opset 8) with N calibration images; anything else runs BenchmarkDotNet.
 return args.FirstOrDefault() switch
 {
@@ -13,6 +14,7 @@ return args.FirstOrDefault() switch
     "memory" => Tasks.MeasureMemory(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx"),
     "exported" => ExportedModelsTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/exported", args.ElementAtOrDefault(2) ?? "qdq"),
     "resnet18" => ResNet18Task.Run(args.ElementAtOrDefault(1) ?? "artifacts/resnet18", int.Parse(args.ElementAtOrDefault(2) ?? "100")),
+    "streaming" => StreamingTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/streaming", int.Parse(args.ElementAtOrDefault(2) ?? "4"), args.ElementAtOrDefault(3)),
     "weight-only" => WeightOnlyTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/weight-only", int.Parse(args.ElementAtOrDefault(2) ?? "8"), args.ElementAtOrDefault(3)),
     "fuzz" => Fuzz(int.Parse(args.ElementAtOrDefault(1) ?? "10000")),
     "calibration" => CalibrationTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx", int.Parse(args.ElementAtOrDefault(2) ?? "100")),

@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace MLNet.Quantization.Cli;
 
 /// <summary>
-/// Progress bars (Spectre.Console) on an interactive stderr: calibration, latency measurement and tuning trials, with
+/// Progress bars (Spectre.Console) on an interactive stderr: calibration, quantizing, writing, latency measurement and tuning trials, with
 /// the time left; each finished tuning trial is printed above the bars. Redirected stderr gets plain lines instead
 /// (<see cref="StageProgress"/>), which read well in logs.
 /// </summary>
@@ -12,6 +12,12 @@ internal sealed class LiveProgress : IProgress<QuantizationProgress>
     private readonly ProgressContext _context;
     private readonly IAnsiConsole _console;
     private readonly Dictionary<string, ProgressTask> _tasks = new(StringComparer.Ordinal);
+
+    /// <summary>The stages that get a bar (and a time left): calibration and the per-node or per-tensor passes.</summary>
+    public static readonly IReadOnlySet<string> LongStages = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Calibrating", "Quantizing nodes", "Quantizing weights", "Converting", "Writing tensors",
+    };
 
     private LiveProgress(ProgressContext context, IAnsiConsole console) => (_context, _console) = (context, console);
 
@@ -46,7 +52,7 @@ internal sealed class LiveProgress : IProgress<QuantizationProgress>
         }
         string key = value.Stage.StartsWith("Tuning", StringComparison.Ordinal) ? "Tuning" : value.Stage;
         if (key == "Tuning") _console.MarkupLine(Markup.Escape(value.Stage));
-        if (key is not ("Calibrating" or "Measured latency" or "Tuning" or "Quantizing nodes")) return;
+        if (key is not ("Measured latency" or "Tuning") && !LongStages.Contains(key)) return;
         if (!_tasks.TryGetValue(key, out var task))
         {
             task = _context.AddTask(Markup.Escape(key == "Measured latency" ? "Measuring latency" : key));

@@ -129,10 +129,14 @@ internal sealed class GraphEditor
         return name;
     }
 
-    /// <summary>Adds an initializer (its name must be unique, e.g. from <see cref="UniqueName"/>).</summary>
+    /// <summary>
+    /// Adds an initializer (its name must be unique, e.g. from <see cref="UniqueName"/>). When the model has a
+    /// <see cref="OnnxModel.Spill"/>, a large tensor goes to disk at once and the graph holds a reference to it.
+    /// </summary>
     /// <param name="tensor">The tensor.</param>
     public void AddInitializer(TensorProto tensor)
     {
+        if (Model.Spill is { } spill) tensor = spill.Store(tensor);
         Graph.Initializer.Add(tensor);
         _initializers[tensor.Name] = tensor;
         _usedNames.Add(tensor.Name);

@@ -20,6 +20,7 @@ internal static class ModelVerifier
         try
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+            options.AddSessionConfigEntry(DisablePrepacking, "1");
             using var session = path is not null ? new InferenceSession(path, options) : new InferenceSession(bytes ?? OnnxModelFile.ToBytes(model), options);
         }
         catch (OnnxRuntimeException e)
@@ -39,8 +40,11 @@ internal static class ModelVerifier
         try
         {
             using (var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 })
-            using (new InferenceSession(path, options))
             {
+                options.AddSessionConfigEntry(DisablePrepacking, "1");
+                using (new InferenceSession(path, options))
+                {
+                }
             }
             NativeMemory.Trim();
         }
@@ -51,19 +55,35 @@ internal static class ModelVerifier
         }
     }
 
+    /// <summary>
+    /// Outputs with more tensor data than this are verified without weight pre-packing: ONNX Runtime would otherwise
+    /// make a packed copy of every weight just to be thrown away, doubling the run's peak memory on large models.
+    /// </summary>
+    public const long PackedVerificationLimitBytes = 256L * 1024 * 1024;
+
     /// <summary>Throws <see cref="InvalidOperationException"/> when the written model at <paramref name="path"/> does not load with every optimization on.</summary>
-    public static void VerifyOutput(string path)
+    /// <param name="path">The written model.</param>
+    /// <param name="packWeights">Whether kernels pre-pack their weights as in a real session (also checks the packing); off for large models.</param>
+    public static void VerifyOutput(string path, bool packWeights = true)
     {
         try
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
+            if (!packWeights) options.AddSessionConfigEntry(DisablePrepacking, "1");
             using var session = new InferenceSession(path, options);
         }
         catch (OnnxRuntimeException e)
         {
             throw new InvalidOperationException($"Internal error: the quantized model does not load in ONNX Runtime ({Clean(e.Message)}); nothing was written. Exclude the node it names (--exclude-nodes) and please report the model.", e);
         }
+        finally
+        {
+            NativeMemory.Trim();
+        }
     }
+
+    /// <summary>ONNX Runtime's session option that keeps kernels from making packed copies of their weights.</summary>
+    private const string DisablePrepacking = "session.disable_prepacking";
 
     private static string Clean(string message)
     {

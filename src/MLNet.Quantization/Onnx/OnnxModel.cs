@@ -16,6 +16,13 @@ public sealed class OnnxModel
         BaseDirectory = baseDirectory;
     }
 
+    /// <summary>
+    /// Where large initializers added by a rewrite go instead of memory; null to keep them in memory. Set it only for
+    /// the final rewrite: ONNX Runtime cannot read a spilled tensor, so a model that is still to be run (calibration,
+    /// tuning) must not hold one.
+    /// </summary>
+    internal TensorSpill? Spill { get; set; }
+
     /// <summary>The model message.</summary>
     internal ModelProto Proto { get; }
 

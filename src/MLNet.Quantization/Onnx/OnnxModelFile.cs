@@ -56,6 +56,12 @@ public static class OnnxModelFile
     public static void Save(OnnxModel model, string path, ExternalDataMode externalData = ExternalDataMode.Auto) =>
         Save(model, path, externalData, verify: false, CancellationToken.None);
 
+    /// <summary>The progress stage reported once per initializer while a model's external data is written.</summary>
+    internal const string WritingStage = "Writing tensors";
+
+    /// <summary>The progress stage reported while ONNX Runtime loads the written model.</summary>
+    internal const string VerifyingStage = "Verifying in ONNX Runtime";
+
     /// <summary>The data file written next to <paramref name="modelPath"/> when a model is saved with external data.</summary>
     internal static string DataPathFor(string modelPath) => Path.GetFullPath(modelPath) + ".data";
 
@@ -64,7 +70,7 @@ public static class OnnxModelFile
     /// staged model, then moves the data file and the model into place. On any error or cancellation nothing is
     /// left behind. Leftovers of an earlier killed run for the same path are removed first.
     /// </summary>
-    internal static void Save(OnnxModel model, string path, ExternalDataMode externalData, bool verify, CancellationToken cancellationToken)
+    internal static void Save(OnnxModel model, string path, ExternalDataMode externalData, bool verify, CancellationToken cancellationToken, IProgress<QuantizationProgress>? progress = null)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         if (path is null) throw new ArgumentNullException(nameof(path));
@@ -82,7 +88,7 @@ public static class OnnxModelFile
             if (external)
             {
                 ModelProto withReferences = null!;
-                AtomicFile.WriteFile(stagedData, stream => withReferences = WithExternalData(model, stream, fileName + ".data"));
+                AtomicFile.WriteFile(stagedData, stream => withReferences = WithExternalData(model, stream, fileName + ".data", progress));
                 cancellationToken.ThrowIfCancellationRequested();
                 AtomicFile.WriteFile(stagedModel, stream => withReferences.WriteTo(stream));
             }
@@ -92,7 +98,12 @@ public static class OnnxModelFile
                 AtomicFile.WriteFile(stagedModel, stream => inline.WriteTo(stream));
             }
             cancellationToken.ThrowIfCancellationRequested();
-            if (verify) ModelVerifier.VerifyOutput(stagedModel);
+            if (verify)
+            {
+                progress?.Report(new QuantizationProgress(VerifyingStage, 0, 1));
+                ModelVerifier.VerifyOutput(stagedModel, packWeights: dataBytes <= ModelVerifier.PackedVerificationLimitBytes);
+                progress?.Report(new QuantizationProgress(VerifyingStage, 1, 1));
+            }
             cancellationToken.ThrowIfCancellationRequested();
             if (external) File.Move(stagedData, DataPathFor(path), overwrite: true);
             File.Move(stagedModel, path, overwrite: true);
@@ -158,11 +169,11 @@ public static class OnnxModelFile
         return copy;
     }
 
-    private static ModelProto WithExternalData(OnnxModel model, Stream dataStream, string dataFileName)
+    private static ModelProto WithExternalData(OnnxModel model, Stream dataStream, string dataFileName, IProgress<QuantizationProgress>? progress)
     {
         var copy = model.Proto.Clone();
         var initializers = copy.Graph.Initializer;
-        long offset = 0;
+        var writer = new ExternalDataWriter(dataStream, dataFileName);
         for (int i = 0; i < initializers.Count; i++)
         {
             var tensor = initializers[i];
@@ -171,18 +182,13 @@ public static class OnnxModelFile
             {
                 if (ExternalDataReference.IsExternal(tensor))
                     initializers[i] = TensorData.FromBytes(tensor.Name, tensor.Dims, (TensorProto.Types.DataType)tensor.DataType, bytes.ToArray());
-                continue;
             }
-            long aligned = (offset + ExternalDataAlignment - 1) / ExternalDataAlignment * ExternalDataAlignment;
-            if (aligned > offset) dataStream.Write(new byte[aligned - offset]);
-            dataStream.Write(bytes.Span);
-            var reference = new TensorProto { Name = tensor.Name, DataType = tensor.DataType, DataLocation = TensorProto.Types.DataLocation.External };
-            reference.Dims.AddRange(tensor.Dims);
-            reference.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataFileName });
-            reference.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = aligned.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            reference.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            initializers[i] = reference;
-            offset = aligned + bytes.Length;
+            else
+            {
+                initializers[i] = writer.Append(tensor, bytes.Span);
+            }
+            GarbageBound.Check();
+            progress?.Report(new QuantizationProgress(WritingStage, i + 1, initializers.Count));
         }
         return copy;
     }

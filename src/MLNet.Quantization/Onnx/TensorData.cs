@@ -155,9 +155,10 @@ internal static class TensorData
 
     private static ReadOnlyMemory<byte> ReadExternal(TensorProto tensor, string? baseDirectory)
     {
+        var reference = ExternalDataReference.Parse(tensor);
+        if (TensorSpill.Find(reference.Location) is { } spill) return spill.Read(reference, tensor.Name);
         if (baseDirectory is null)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' keeps its data in an external file, but the model was loaded from memory. Load it from its file path so the data file can be found.");
-        var reference = ExternalDataReference.Parse(tensor);
         var path = reference.ResolvePath(baseDirectory, tensor.Name);
         if (!File.Exists(path))
             throw new OnnxFormatException($"External data file '{reference.Location}' for tensor '{tensor.Name}' was not found in '{baseDirectory}'. Copy the model's data file next to it.");
@@ -168,6 +169,7 @@ internal static class TensorData
             throw new OnnxFormatException($"Tensor '{tensor.Name}' reads {length} bytes at offset {reference.Offset} of '{reference.Location}', but that file has only {stream.Length} bytes. The data file is truncated or belongs to another model.");
         if (length > int.MaxValue)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' is {length} bytes; single tensors over 2 GiB are not supported.");
+        GarbageBound.Check();
         var buffer = new byte[length];
         stream.Position = reference.Offset;
         stream.ReadExactly(buffer);

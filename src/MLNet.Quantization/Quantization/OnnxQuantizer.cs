@@ -67,7 +67,7 @@ public static class OnnxQuantizer
         return OnnxModelFile.Load(path);
     }
 
-    private static QuantizationResult Run(OnnxModel model, string? sourcePath, byte[]? sourceBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    private static QuantizationResult Run(OnnxModel model, string? sourcePath, byte[]? sourceBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken, TensorSpill? spill = null)
     {
         options ??= new QuantizationOptions();
         options.Validate();
@@ -114,16 +114,19 @@ public static class OnnxQuantizer
             }
             progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
             var hessians = options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyPlanner.HessiansFor(graph, plan, calibrationData!, options, progress, cancellationToken) : null;
+            working.Spill = spill;
             nodes = WeightOnlyEmitter.Emit(graph, plan, options, hessians, progress, cancellationToken);
         }
         else if (options.Mode == QuantizationMode.Float16)
         {
+            working.Spill = spill;
             nodes = HalfPrecision.HalfPrecisionConverter.Convert(graph, options, notes, progress, cancellationToken);
         }
         else
         {
             var plan = DynamicPlanner.Plan(graph, options);
             progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
+            working.Spill = spill;
             nodes = DynamicEmitter.Emit(graph, plan, options, progress);
         }
         graph.RemoveUnusedValues();
@@ -156,6 +159,13 @@ public static class OnnxQuantizer
     /// Refused before anything is written: an output path (or its <c>.data</c> file) that is the input model or one of
     /// its external data files, also through a symbolic or hard link. The written model is loaded in ONNX Runtime
     /// before it is moved into place.
+    /// <para>
+    /// In dynamic, weight-only and float16 modes memory stays bounded by the largest tensor, not the model: weights in
+    /// external data are read one tensor at a time, and each quantized tensor goes to a scratch file next to the output
+    /// as soon as it is made, to be copied into the output's data file when the model is written. A model over 2 GiB is
+    /// read and written with external data. Static mode keeps its rewritten tensors in memory, since calibration and
+    /// tuning run the model in ONNX Runtime while it is being rewritten.
+    /// </para>
     /// </remarks>
     public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null, CalibrationData? calibrationData = null, CancellationToken cancellationToken = default)
     {
@@ -163,8 +173,10 @@ public static class OnnxQuantizer
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
         var input = LoadVerified(inputPath);
         OutputPathGuard.Check(inputPath, input, outputPath);
-        var result = Run(input, inputPath, null, options, calibrationData, progress, cancellationToken);
-        result.Save(outputPath, externalData, cancellationToken);
+        AtomicFile.RemoveLeftovers(outputPath);
+        using var spill = TensorSpill.CreateFor(outputPath);
+        var result = Run(input, inputPath, null, options, calibrationData, progress, cancellationToken, spill);
+        OnnxModelFile.Save(result.Model, outputPath, externalData, verify: true, cancellationToken, progress);
         return result.Report;
     }
 }

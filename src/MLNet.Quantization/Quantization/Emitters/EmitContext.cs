@@ -118,7 +118,7 @@ internal abstract class EmitContext
         var zeroPointName = Graph.UniqueName($"{stem}_zero_point");
         var zeroPoints = quantized.Parameters.Select(p => unchecked((byte)p.ZeroPoint)).ToArray();
         Graph.AddInitializer(TensorData.FromBytes(zeroPointName, shape, dataType, zeroPoints));
-        var result = new WeightInitializers(dataName, scaleName, zeroPointName, quantized);
+        var result = new WeightInitializers(dataName, scaleName, zeroPointName, quantized with { Data = Array.Empty<byte>() });
         _weights[key] = result;
         return result;
     }

@@ -16,9 +16,9 @@ namespace MLNet.Quantization.Emitters;
 /// </summary>
 internal sealed class WeightOnlyEmitter : EmitContext
 {
-    private readonly Dictionary<string, (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Codes, string Scales, string? ZeroPoints, double BitsPerWeight)> _weights = new(StringComparer.Ordinal);
 
-    private readonly Dictionary<string, (string Codes, string Absmax, Bnb4Weight Weight)> _bnb4Weights = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Codes, string Absmax, double BitsPerWeight)> _bnb4Weights = new(StringComparer.Ordinal);
 
     private readonly HessianObserver? _hessians;
 
@@ -67,7 +67,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
         var layout = WeightLayout.Of(Graph, node);
         if (settings.Format != WeightOnlyFormat.Integer) return RewriteBnb4(node, layout);
         int k = layout.K, n = layout.N;
-        var (codes, scales, zeroPoints, weight) = Quantized(layout, settings, activation: node.Input[0]);
+        var (codes, scales, zeroPoints, bitsPerWeight) = Quantized(layout, settings, activation: node.Input[0]);
 
         string bias = "", output = node.Output[0];
         if (node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0)
@@ -85,7 +85,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
         AddNode("MatMulNBits", MicrosoftDomain, $"{Sanitize(node.Name.Length > 0 ? node.Name : node.OpType)}_MatMulNBits", inputs, new[] { output },
             OnnxAttribute.Int("K", k).Proto, OnnxAttribute.Int("N", n).Proto, OnnxAttribute.Int("bits", settings.Bits).Proto,
             OnnxAttribute.Int("block_size", settings.BlockSize).Proto, OnnxAttribute.Int("accuracy_level", settings.AccuracyLevel).Proto);
-        return Describe("MatMulNBits", settings, weight, bias.Length > 0);
+        return Describe("MatMulNBits", settings, bitsPerWeight, bias.Length > 0);
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
             var codes = Graph.UniqueName($"{stem}_{settings.Format.ToString().ToUpperInvariant()}");
             Graph.AddInitializer(TensorData.FromBytes(codes, new long[] { weight.Codes.LongLength }, DataType.Uint8, weight.Codes));
             var absmax = AddFloatInitializer($"{stem}_absmax", new long[] { weight.Absmax.LongLength }, weight.Absmax);
-            stored = (codes, absmax, weight);
+            stored = (codes, absmax, weight.BitsPerWeight);
             _bnb4Weights[key] = stored;
         }
         bool hasBias = node.OpType == "Gemm" && node.Input.Count > 2 && node.Input[2].Length > 0;
@@ -120,7 +120,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
             AddNode("Add", "", $"{baseName}_bias", new[] { product, AsInitializer(node.Input[2], c) }, new[] { node.Output[0] });
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"MatMulBnb4 {settings.Format.ToString().ToUpperInvariant()}, block {settings.BlockSize}, absmax, RTN, {stored.Weight.BitsPerWeight:F2} bits/weight");
+            $"MatMulBnb4 {settings.Format.ToString().ToUpperInvariant()}, block {settings.BlockSize}, absmax, RTN, {stored.BitsPerWeight:F2} bits/weight");
     }
 
     /// <summary>
@@ -130,19 +130,19 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private string RewriteGather(NodeProto node, WeightOnlyOptions settings)
     {
         settings = settings with { Format = WeightOnlyFormat.Integer };
-        var (codes, scales, zeroPoints, weight) = Quantized(WeightLayout.Of(Graph, node), settings, gatherLayout: true);
+        var (codes, scales, zeroPoints, bitsPerWeight) = Quantized(WeightLayout.Of(Graph, node), settings, gatherLayout: true);
         var inputs = new List<string> { codes, node.Input[1], scales };
         if (zeroPoints is not null) inputs.Add(zeroPoints);
         AddNode("GatherBlockQuantized", MicrosoftDomain, $"{Sanitize(node.Name.Length > 0 ? node.Name : node.OpType)}_GatherBlockQuantized", inputs, new[] { node.Output[0] },
             OnnxAttribute.Int("gather_axis", 0).Proto, OnnxAttribute.Int("quantize_axis", 1).Proto,
             OnnxAttribute.Int("block_size", settings.BlockSize).Proto, OnnxAttribute.Int("bits", settings.Bits).Proto);
-        return Describe("GatherBlockQuantized", settings.Algorithm == WeightOnlyAlgorithm.Gptq ? settings with { Algorithm = WeightOnlyAlgorithm.Rtn } : settings, weight, biasFolded: false);
+        return Describe("GatherBlockQuantized", settings.Algorithm == WeightOnlyAlgorithm.Gptq ? settings with { Algorithm = WeightOnlyAlgorithm.Rtn } : settings, bitsPerWeight, biasFolded: false);
     }
 
-    private static string Describe(string opType, WeightOnlyOptions settings, BlockQuantizedWeight weight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
-        $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {weight.BitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
+    private static string Describe(string opType, WeightOnlyOptions settings, double bitsPerWeight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
+        $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {bitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
-    private (string Codes, string Scales, string? ZeroPoints, BlockQuantizedWeight Weight) Quantized(WeightLayout layout, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
+    private (string Codes, string Scales, string? ZeroPoints, double BitsPerWeight) Quantized(WeightLayout layout, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
     {
         var (valueName, tensor, k, n, transposed) = layout;
         var key = $"{valueName}|{transposed}|{gatherLayout}|{settings.Bits}";
@@ -176,7 +176,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
             zeroPoints = Graph.UniqueName($"{stem}_zero_points");
             Graph.AddInitializer(TensorData.FromBytes(zeroPoints, new long[] { n, weight.ZeroPointBytesPerColumn }, DataType.Uint8, weight.ZeroPoints));
         }
-        var result = (codes, scales, zeroPoints, weight);
+        var result = (codes, scales, zeroPoints, weight.BitsPerWeight);
         _weights[key] = result;
         return result;
     }
