@@ -39,6 +39,7 @@ public static class StreamingTask
         var runs = new (string Name, string[] Options)[]
         {
             ("int4-rtn-b32", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32" }),
+            ("int4-rtn-b32-fp32compute", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--accuracy-level", "0" }),
             ("dynamic-int8", Array.Empty<string>()),
         };
         var cli = Path.Combine(AppContext.BaseDirectory, "mlnet-quantize.dll");

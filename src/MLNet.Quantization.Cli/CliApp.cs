@@ -3,7 +3,7 @@ using MLNet.Quantization.Onnx;
 
 namespace MLNet.Quantization.Cli;
 
-/// <summary>The mlnet-quantize command line: quantize, inspect, compare. Exit codes: 0 ok, 1 failure, 2 bad usage.</summary>
+/// <summary>The mlnet-quantize command line: quantize, dequantize, inspect, compare, debug. Exit codes: 0 ok, 1 failure, 2 bad usage.</summary>
 public static class CliApp
 {
     /// <summary>Exit code for success.</summary>
@@ -28,9 +28,10 @@ public static class CliApp
     /// <param name="cancellationToken">Cancels a running command, which then returns <see cref="Interrupted"/>.</param>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("mlnet-quantize: INT8 quantization of ONNX models for .NET and ML.NET: quantize, inspect, compare, debug.")
+        var root = new RootCommand("mlnet-quantize: quantization of ONNX models for .NET and ML.NET: quantize, dequantize, inspect, compare, debug.")
         {
             QuantizeCommand.Create(output, error, cancellationToken),
+            DequantizeCommand.Create(output, error, cancellationToken),
             InspectCommand.Create(output),
             CompareCommand.Create(output),
             DebugCommand.Create(output, cancellationToken),
@@ -65,6 +66,6 @@ public static class CliApp
 
     private static bool IsUserError(Exception e) =>
         e is OnnxFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException
-            or UnauthorizedAccessException or ArgumentException or InvalidOperationException
+            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException
             or Microsoft.ML.OnnxRuntime.OnnxRuntimeException;
 }

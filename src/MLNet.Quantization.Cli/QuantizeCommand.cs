@@ -164,7 +164,7 @@ internal static class QuantizeCommand
             output.Write(report.ToString());
             foreach (var tensor in report.Tensors)
                 output.WriteLine($"  {tensor.Tensor}: range [{tensor.Min:G5}, {tensor.Max:G5}] scale {tensor.Scale:G5} zero point {tensor.ZeroPoint} ({tensor.Source})");
-            output.WriteLine($"Wrote {destination.FullName} ({FileSizeText(destination)}; input {FileSizeText(source)}).");
+            output.WriteLine($"Wrote {destination.FullName} ({ModelFileSize.Describe(destination)}; input {ModelFileSize.Describe(source)}).");
             return CliApp.Success;
         });
         return command;
@@ -193,14 +193,4 @@ internal static class QuantizeCommand
 
     private static string[] SplitList(string? value) =>
         string.IsNullOrWhiteSpace(value) ? Array.Empty<string>() : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>The size of a model file together with its <c>.data</c> file when there is one, in KiB, MiB or GiB.</summary>
-    private static string FileSizeText(FileInfo model)
-    {
-        model.Refresh();
-        var data = new FileInfo(model.FullName + ".data");
-        long bytes = model.Length + (data.Exists ? data.Length : 0);
-        var size = bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):F1} MiB" : $"{bytes / 1024.0:F1} KiB";
-        return data.Exists ? $"{size} with {data.Name}" : size;
-    }
 }
