@@ -16,6 +16,7 @@ namespace MLNet.Quantization.Benchmarks;
 /// to external data one tensor at a time, over 4 GB with the default 4 layers. Each quantization runs in its own
 /// <c>mlnet-quantize</c> process whose peak working set (the kernel's high-water mark, VmHWM) is sampled while it
 /// runs; then the float and the quantized model each run once in ONNX Runtime on 8 tokens and their logits are compared.
+/// The float-compute INT4 model is also dequantized (streamed the same way) and must give the INT4 model's logits.
 /// </summary>
 public static class StreamingTask
 {
@@ -54,6 +55,17 @@ public static class StreamingTask
             var logits = Logits(output, inputIds);
             var (cosine, relative, top1) = Agreement(floatLogits, logits);
             Console.WriteLine($"size {size / 1e9:F2} GB ({(double)floatBytes / size:F2}x smaller); logits vs float: cosine {cosine:F5}, relative RMS error {relative:F4}, top-1 agreement {top1}/{Tokens}");
+            if (name != "int4-rtn-b32-fp32compute") continue;
+            var restored = Path.Combine(folder, $"decoder.{name}.dequantized.onnx");
+            (code, seconds, peak) = RunMeasured(cli, new[] { "dequantize", output, "-o", restored, "--external-data" });
+            Console.WriteLine($"dequantize: exit {code}, {seconds:F1} s, peak working set {peak / 1e9:F2} GB");
+            if (code != 0) continue;
+            var restoredLogits = Logits(restored, inputIds);
+            double largest = logits.Max(v => Math.Abs(v)), difference = 0;
+            for (int i = 0; i < logits.Length; i++) difference = Math.Max(difference, Math.Abs(logits[i] - restoredLogits[i]));
+            Console.WriteLine($"dequantized vs the INT4 model: max difference {difference / largest:E2} of the logits' range");
+            File.Delete(restored);
+            File.Delete(restored + ".data");
         }
         return 0;
     }

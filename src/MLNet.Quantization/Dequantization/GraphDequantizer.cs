@@ -158,7 +158,7 @@ internal sealed class GraphDequantizer
         if (_graph.TryGetConstant(node.Input[0], out var data))
         {
             var values = WeightDecoding.Linear(_graph.Model, data, Constant(node, 1), OptionalConstant(node, 2), axis);
-            _graph.AddInitializer(TensorData.FromFloats(node.Output[0], data.Dims, values));
+            _graph.AddInitializer(TensorData.FromBytes(node.Output[0], data.Dims, DataType.Float, values));
             return true;
         }
         if (_graph.Producer(node.Input[0]) is { OpType: "Gather" } gather && _graph.TryGetConstant(gather.Input[0], out var table)
@@ -294,7 +294,7 @@ internal sealed class GraphDequantizer
         var value = node.Attribute.FirstOrDefault(a => a.Name == "value" && a.T is not null)?.T;
         if (value is null || value.DataType is not ((int)DataType.Float16 or (int)DataType.Bfloat16)) return false;
         var copy = node.Clone();
-        copy.Attribute.First(a => a.Name == "value").T = TensorData.FromFloats(value.Name, value.Dims, WeightDecoding.Half(_graph.Model, value));
+        copy.Attribute.First(a => a.Name == "value").T = TensorData.FromBytes(value.Name, value.Dims, DataType.Float, WeightDecoding.Half(_graph.Model, value));
         _nodes.Add(copy);
         return true;
     }
@@ -307,7 +307,7 @@ internal sealed class GraphDequantizer
         {
             var tensor = initializers[i];
             if (tensor.DataType is not ((int)DataType.Float16 or (int)DataType.Bfloat16)) continue;
-            var replacement = TensorData.FromFloats(tensor.Name, tensor.Dims, WeightDecoding.Half(_graph.Model, tensor));
+            var replacement = TensorData.FromBytes(tensor.Name, tensor.Dims, DataType.Float, WeightDecoding.Half(_graph.Model, tensor));
             initializers[i] = _graph.Model.Spill?.Store(replacement) ?? replacement;
             converted++;
             GarbageBound.Check();
@@ -410,10 +410,13 @@ internal sealed class GraphDequantizer
         _nodes.Add(node);
     }
 
-    private string NewInitializer(string stem, long[] dims, float[] values)
+    private string NewInitializer(string stem, long[] dims, float[] values) => NewInitializer(stem, dims, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+
+    /// <summary>Adds a float initializer from its little-endian bytes, which it takes without a copy.</summary>
+    private string NewInitializer(string stem, long[] dims, byte[] floatBytes)
     {
         var name = _graph.UniqueName(stem);
-        _graph.AddInitializer(TensorData.FromFloats(name, dims, values));
+        _graph.AddInitializer(TensorData.FromBytes(name, dims, DataType.Float, floatBytes));
         return name;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MLNet.Quantization.Onnx;
 using MLNet.Quantization.Onnx.Protos;
 using MLNet.Quantization.WeightOnly;
@@ -5,25 +6,33 @@ using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
 namespace MLNet.Quantization.Dequantization;
 
-/// <summary>Turns the stored integers of each format this project writes back into float32 values.</summary>
+/// <summary>
+/// Turns the stored integers of each format this project writes back into float32 values, returned as the tensor's
+/// little-endian bytes so the new initializer takes them without another copy.
+/// </summary>
 internal static class WeightDecoding
 {
+    /// <summary>A zeroed buffer for <paramref name="count"/> float32 values; tensors over 2 GiB are refused.</summary>
+    private static byte[] FloatBuffer(long count) =>
+        count * 4 <= Array.MaxLength ? new byte[count * 4] : throw new NotSupportedException($"A dequantized tensor of {count} values would exceed 2 GiB; single tensors that large are not supported.");
+
     /// <summary>
     /// DequantizeLinear of a constant: (x − zero point) · scale, per tensor (scalar scale) or along
     /// <paramref name="axis"/> (1-D scale); integer types int8, uint8, int16, uint16 and int32.
     /// </summary>
-    public static float[] Linear(OnnxModel model, TensorProto data, TensorProto scale, TensorProto? zeroPoint, long axis)
+    public static byte[] Linear(OnnxModel model, TensorProto data, TensorProto scale, TensorProto? zeroPoint, long axis)
     {
         var values = model.ReadInt64s(data);
         var scales = model.ReadFloats(scale);
         var zeros = zeroPoint is null ? new long[scales.Length] : model.ReadInt64s(zeroPoint);
         if (zeros.Length != scales.Length)
             throw new OnnxFormatException($"'{data.Name}': its zero point has {zeros.Length} values but its scale {scales.Length}.");
-        var result = new float[values.Length];
+        var bytes = FloatBuffer(values.Length);
+        var result = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         if (scales.Length == 1)
         {
             for (int i = 0; i < values.Length; i++) result[i] = (values[i] - zeros[0]) * scales[0];
-            return result;
+            return bytes;
         }
         var dims = data.Dims.ToArray();
         int rank = dims.Length;
@@ -35,16 +44,16 @@ internal static class WeightDecoding
         for (long i = 0; i < values.Length; i++)
         {
             int channel = (int)(i / inner % dims[a]);
-            result[i] = (values[i] - zeros[channel]) * scales[channel];
+            result[(int)i] = (values[i] - zeros[channel]) * scales[channel];
         }
-        return result;
+        return bytes;
     }
 
     /// <summary>
     /// A MatMulNBits weight as float [K, N]: codes [N, blocks, block·bits/8] with the low bits first, scales
     /// [N, blocks], zero points packed per column the same way (2^(bits−1) when absent).
     /// </summary>
-    public static float[] MatMulNBits(OnnxModel model, TensorProto codes, TensorProto scales, TensorProto? zeroPoints, int k, int n, int bits, int blockSize)
+    public static byte[] MatMulNBits(OnnxModel model, TensorProto codes, TensorProto scales, TensorProto? zeroPoints, int k, int n, int bits, int blockSize)
     {
         var code = model.ReadTensorBytes(codes).Span;
         var scale = model.ReadFloats(scales);
@@ -55,7 +64,8 @@ internal static class WeightDecoding
         int perByte = 8 / bits, mask = (1 << bits) - 1;
         if (code.Length < (long)n * blocks * bytesPerBlock || scale.Length < (long)n * blocks)
             throw new OnnxFormatException($"MatMulNBits weight '{codes.Name}' is smaller than K={k}, N={n}, block {blockSize} at {bits} bits needs.");
-        var weight = new float[(long)k * n];
+        var bytes = FloatBuffer((long)k * n);
+        var weight = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         for (int column = 0; column < n; column++)
         {
             for (int block = 0; block < blocks; block++)
@@ -66,18 +76,18 @@ internal static class WeightDecoding
                 for (int within = 0, row = block * blockSize; within < blockSize && row < k; within++, row++)
                 {
                     int q = (code[start + within / perByte] >> (within % perByte * bits)) & mask;
-                    weight[(long)row * n + column] = (q - zeroPoint) * s;
+                    weight[row * n + column] = (q - zeroPoint) * s;
                 }
             }
         }
-        return weight;
+        return bytes;
     }
 
     /// <summary>
     /// A MatMulBnb4 weight as float [K, N]: the transposed weight [N, K] flattened, 4-bit codes two per byte with the
     /// first element in the high nibble, one absmax per block, values from the NF4 or FP4 code book.
     /// </summary>
-    public static float[] Bnb4(OnnxModel model, TensorProto codes, TensorProto absmax, int k, int n, int blockSize, bool nf4)
+    public static byte[] Bnb4(OnnxModel model, TensorProto codes, TensorProto absmax, int k, int n, int blockSize, bool nf4)
     {
         var code = model.ReadTensorBytes(codes).Span;
         var scale = model.ReadFloats(absmax);
@@ -85,21 +95,22 @@ internal static class WeightDecoding
         long count = (long)k * n;
         if (code.Length < (count + 1) / 2 || scale.Length < (count + blockSize - 1) / blockSize)
             throw new OnnxFormatException($"MatMulBnb4 weight '{codes.Name}' is smaller than K={k}, N={n}, block {blockSize} needs.");
-        var weight = new float[count];
+        var bytes = FloatBuffer(count);
+        var weight = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         for (long flat = 0; flat < count; flat++)
         {
             int q = flat % 2 == 0 ? code[(int)(flat / 2)] >> 4 : code[(int)(flat / 2)] & 0xF;
             long column = flat / k, row = flat % k;
-            weight[row * n + column] = book[q] * scale[flat / blockSize];
+            weight[(int)(row * n + column)] = book[q] * scale[flat / blockSize];
         }
-        return weight;
+        return bytes;
     }
 
     /// <summary>
     /// A GatherBlockQuantized table as float [rows, width]: uint8 codes [rows, width·bits/8] (low bits first), scales
     /// [rows, width / block], zero points packed per row (2^(bits−1) when absent).
     /// </summary>
-    public static float[] BlockTable(OnnxModel model, TensorProto codes, TensorProto scales, TensorProto? zeroPoints, int bits, int blockSize, out long rows, out long width)
+    public static byte[] BlockTable(OnnxModel model, TensorProto codes, TensorProto scales, TensorProto? zeroPoints, int bits, int blockSize, out long rows, out long width)
     {
         var code = model.ReadTensorBytes(codes).Span;
         var scale = model.ReadFloats(scales);
@@ -110,7 +121,8 @@ internal static class WeightDecoding
         rows = codes.Dims[0];
         width = codes.Dims[1] * perByte;
         int blocks = (int)scales.Dims[1], zeroBytes = (blocks + perByte - 1) / perByte;
-        var table = new float[rows * width];
+        var bytes = FloatBuffer(rows * width);
+        var table = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         for (long row = 0; row < rows; row++)
         {
             for (long column = 0; column < width; column++)
@@ -119,23 +131,24 @@ internal static class WeightDecoding
                 int block = (int)(column / blockSize);
                 int q = (code[(int)(index / perByte)] >> (int)(index % perByte * bits)) & mask;
                 int zeroPoint = zeroPoints is null ? 1 << (bits - 1) : (zero[(int)(row * zeroBytes + block / perByte)] >> (block % perByte * bits)) & mask;
-                table[index] = (q - zeroPoint) * scale[row * blocks + block];
+                table[(int)index] = (q - zeroPoint) * scale[row * blocks + block];
             }
         }
-        return table;
+        return bytes;
     }
 
     /// <summary>A float16 or bfloat16 tensor's values as float32.</summary>
-    public static float[] Half(OnnxModel model, TensorProto tensor)
+    public static byte[] Half(OnnxModel model, TensorProto tensor)
     {
-        var bytes = model.ReadTensorBytes(tensor).Span;
-        var result = new float[bytes.Length / 2];
+        var half = model.ReadTensorBytes(tensor).Span;
+        var bytes = FloatBuffer(half.Length / 2);
+        var result = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         bool brain = tensor.DataType == (int)DataType.Bfloat16;
         for (int i = 0; i < result.Length; i++)
         {
-            ushort bits = (ushort)(bytes[2 * i] | bytes[2 * i + 1] << 8);
+            ushort bits = (ushort)(half[2 * i] | half[2 * i + 1] << 8);
             result[i] = brain ? BitConverter.UInt32BitsToSingle((uint)bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
         }
-        return result;
+        return bytes;
     }
 }

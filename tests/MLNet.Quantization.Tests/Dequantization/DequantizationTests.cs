@@ -151,11 +151,11 @@ public class DequantizationTests(Xunit.Abstractions.ITestOutputHelper log)
         var model = graph.Build();
         var codes = TensorData.FromBytes("codes", new long[] { 2, 1, 2 }, DataType.Uint8, new byte[] { 0x21, 0x43, 0x0F, 0xF0 });
         var scales = TensorData.FromFloats("scales", new long[] { 2, 1 }, new[] { 0.5f, 2f });
-        var weight = WeightDecoding.MatMulNBits(model, codes, scales, null, k: 4, n: 2, bits: 4, blockSize: 4);
+        var weight = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(WeightDecoding.MatMulNBits(model, codes, scales, null, k: 4, n: 2, bits: 4, blockSize: 4)).ToArray();
         Assert.Equal(new[] { (1 - 8) * 0.5f, (15 - 8) * 2f, (2 - 8) * 0.5f, (0 - 8) * 2f, (3 - 8) * 0.5f, (0 - 8) * 2f, (4 - 8) * 0.5f, (15 - 8) * 2f }, weight);
 
         var data = TensorData.FromBytes("w", new long[] { 2, 3 }, DataType.Int8, new byte[] { 1, 2, 3, unchecked((byte)-1), 0, 4 });
-        var perColumn = WeightDecoding.Linear(model, data, TensorData.FromFloats("s", new long[] { 3 }, new[] { 1f, 10f, 100f }), null, 1);
+        var perColumn = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(WeightDecoding.Linear(model, data, TensorData.FromFloats("s", new long[] { 3 }, new[] { 1f, 10f, 100f }), null, 1)).ToArray();
         Assert.Equal(new[] { 1f, 20f, 300f, -1f, 0f, 400f }, perColumn);
     }
 }
