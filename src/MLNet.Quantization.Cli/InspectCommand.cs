@@ -8,11 +8,12 @@ internal static class InspectCommand
 {
     public static Command Create(TextWriter output)
     {
-        var input = new Argument<FileInfo>("model") { Description = "The ONNX model to describe." };
+        var input = new Argument<FileInfo>("model") { Description = "The ONNX model to describe, or an ML.NET model zip (its transformers and embedded ONNX models)." };
         var command = new Command("inspect", "Describe an ONNX model and how (whether) it is quantized.") { input };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(input)!;
+            if (file.Exists && ModelFiles.ModelZip.LooksLikeZip(file.FullName)) return ZipCommands.Inspect(file, output);
             var model = OnnxModelFile.Load(file.FullName);
             var summary = ModelSummary.Of(model);
             output.WriteLine($"Model: {file.FullName} ({file.Length / 1024.0:F1} KiB), IR version {model.Proto.IrVersion}, producer '{model.Proto.ProducerName}'");

@@ -8,7 +8,7 @@ internal static class QuantizeCommand
 {
     public static Command Create(TextWriter output, TextWriter errorOutput, CancellationToken cancellationToken)
     {
-        var input = new Argument<FileInfo>("model") { Description = "The float ONNX model to quantize." };
+        var input = new Argument<FileInfo>("model") { Description = "The float ONNX model to quantize, or an ML.NET model zip (MLModel.zip) whose ONNX models are quantized." };
         var outputPath = new Option<FileInfo>("--output", "-o") { Description = "Where to write the quantized model.", Required = true };
         var mode = new Option<string>("--mode") { Description = "Quantization mode.", DefaultValueFactory = _ => "dynamic" };
         mode.AcceptOnlyFromAmong("dynamic", "static", "weight-only", "float16");
@@ -25,7 +25,7 @@ internal static class QuantizeCommand
         var actOrder = new Option<bool>("--act-order") { Description = "Weight-only GPTQ: quantize rows by decreasing Hessian diagonal (act-order, static groups)." };
         var bitsBudget = new Option<double?>("--bits-budget") { Description = "Weight-only mode, 4-bit: automatic mixed precision — the weights with the largest 4-bit error get 8 bits while the average stored bits/weight stays within this budget (e.g. 5.5)." };
         var accuracyLevel = new Option<int>("--accuracy-level") { Description = "Weight-only mode: MatMulNBits accuracy_level (0/1 float32 compute, 4 int8 compute, fastest on CPU).", DefaultValueFactory = _ => defaults.AccuracyLevel };
-        var calibrationData = new Option<DirectoryInfo?>("--calibration-data") { Description = "Static mode and GPTQ: folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb)." };
+        var calibrationData = new Option<FileSystemInfo?>("--calibration-data") { Description = "Static mode and GPTQ: for an .onnx model, a folder of calibration inputs in the ONNX test-data layout (test_data_set_*/input_N.pb); for an ML.NET model zip, an .idv or .csv file of rows with the pipeline's input columns." };
         var calibrationMethod = new Option<string>("--calibration-method") { Description = "Static mode: how ranges are chosen.", DefaultValueFactory = _ => "minmax" };
         calibrationMethod.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
         var percentile = new Option<double>("--percentile") { Description = "Percentile for --calibration-method percentile.", DefaultValueFactory = _ => new QuantizationOptions().Percentile };
@@ -133,6 +133,17 @@ internal static class QuantizeCommand
                 throw new UsageException($"--format {parse.GetValue(format)} is a static-mode format; weight-only mode takes --format int, nf4 or fp4.");
             if (options.Mode != QuantizationMode.WeightOnly && weightOnlyFormat)
                 throw new UsageException($"--format {parse.GetValue(format)} is used only with --mode weight-only (static mode takes qdq or qoperator).");
+            if (source.Extension.Equals(".zip", StringComparison.OrdinalIgnoreCase) && !ModelFiles.ModelZip.LooksLikeZip(source.FullName))
+                throw new InvalidDataException($"'{source.FullName}' is not a zip. An ML.NET model file is the zip mlContext.Model.Save writes.");
+            if (ModelFiles.ModelZip.LooksLikeZip(source.FullName))
+            {
+                if (calibration is DirectoryInfo)
+                    throw new UsageException("For an ML.NET model zip, --calibration-data is an .idv or .csv file of rows with the pipeline's input columns, not a test-data folder.");
+                if (parse.GetValue(externalData)) throw new UsageException("--external-data does not apply to an ML.NET model zip: its ONNX models are stored inside the zip.");
+                return ZipCommands.Quantize(source, destination, options, calibration?.FullName, output, errorOutput, cancellationToken);
+            }
+            if (calibration is FileInfo { Exists: true })
+                throw new UsageException($"--calibration-data for an .onnx model is a folder of test_data_set_*/input_N.pb inputs; '{calibration.FullName}' is a file (.idv/.csv files are for ML.NET model zips).");
             var dataMode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;
             QuantizationReport report;
             try

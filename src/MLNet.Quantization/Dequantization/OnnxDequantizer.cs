@@ -50,14 +50,18 @@ public static class OnnxDequantizer
         return report;
     }
 
-    private static (OnnxModel, DequantizationReport) Run(OnnxModel model, TensorSpill? spill, CancellationToken cancellationToken)
+    private static (OnnxModel, DequantizationReport) Run(OnnxModel model, TensorSpill? spill, CancellationToken cancellationToken) =>
+        TryRun(model, spill, cancellationToken)
+        ?? throw new InvalidOperationException("The model has no quantized operators and no half-precision weights; there is nothing to dequantize.");
+
+    /// <summary>The dequantized model and its report, or null when the model holds nothing quantized.</summary>
+    internal static (OnnxModel Model, DequantizationReport Report)? TryRun(OnnxModel model, TensorSpill? spill, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var before = QuantizationReport.MeasureConstants(model.Proto).Values.Sum();
         var working = new OnnxModel(model.Proto.Clone(), model.BaseDirectory) { Spill = spill };
         var rewritten = GraphDequantizer.Run(new GraphEditor(working), cancellationToken);
-        if (rewritten.Count == 0)
-            throw new InvalidOperationException("The model has no quantized operators and no half-precision weights; there is nothing to dequantize.");
+        if (rewritten.Count == 0) return null;
         var after = QuantizationReport.MeasureConstants(working.Proto).Values.Sum();
         return (working, new DequantizationReport(rewritten, before, after, stopwatch.Elapsed));
     }
