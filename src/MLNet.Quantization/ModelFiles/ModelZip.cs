@@ -80,6 +80,7 @@ internal static class ModelZip
     public static void Write(ZipArchive zip, Stream output, IReadOnlyDictionary<string, byte[]> replacements)
     {
         using var target = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        Span<byte> length = stackalloc byte[4];
         foreach (var entry in zip.Entries)
         {
             var copy = target.CreateEntry(entry.FullName, CompressionLevel.Optimal);
@@ -87,7 +88,6 @@ internal static class ModelZip
             using var destination = copy.Open();
             if (replacements.TryGetValue(entry.FullName, out var model))
             {
-                Span<byte> length = stackalloc byte[4];
                 BinaryPrimitives.WriteInt32LittleEndian(length, model.Length);
                 destination.Write(length);
                 destination.Write(model);
