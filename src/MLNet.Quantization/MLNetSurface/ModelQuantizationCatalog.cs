@@ -22,6 +22,7 @@ public static class ModelQuantizationCatalog
     /// <returns>The quantized pipeline; save it with <c>mlContext.Model.Save</c> as usual.</returns>
     /// <example><code>var small = mlContext.Model.Quantize(model, data.Schema, new QuantizationOptions { Mode = QuantizationMode.Static }, calibrationRows);</code></example>
     /// <exception cref="System.IO.InvalidDataException">The pipeline holds no ONNX model.</exception>
+    /// <exception cref="NotSupportedException">A part of the pipeline cannot be saved or loaded (an unregistered custom mapping); the message names it.</exception>
     public static ITransformer Quantize(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema inputSchema, QuantizationOptions? options = null, IDataView? calibrationData = null)
     {
         if (catalog is null) throw new ArgumentNullException(nameof(catalog));
@@ -30,11 +31,25 @@ public static class ModelQuantizationCatalog
         options ??= new QuantizationOptions();
         options.Validate();
         using var saved = new MemoryStream();
-        catalog.Save(model, inputSchema, saved);
+        try
+        {
+            catalog.Save(model, inputSchema, saved);
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            throw new NotSupportedException($"The pipeline cannot be saved, so its ONNX models cannot be rewritten: {e.Message} A CustomMapping needs a contract name and a registered factory (mlContext.ComponentCatalog.RegisterAssembly) to be saved and loaded.", e);
+        }
         saved.Position = 0;
         using var quantized = new MemoryStream();
         ModelZipQuantizer.Quantize(catalog, saved, "the fitted model", quantized, options, calibrationData, null, CancellationToken.None);
         quantized.Position = 0;
-        return catalog.Load(quantized, out _);
+        try
+        {
+            return catalog.Load(quantized, out _);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new NotSupportedException($"The quantized pipeline does not load back: {e.Message} A transformer whose assembly is not registered (mlContext.ComponentCatalog.RegisterAssembly) cannot be rebuilt.", e);
+        }
     }
 }

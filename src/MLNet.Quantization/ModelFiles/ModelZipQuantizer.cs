@@ -87,7 +87,9 @@ internal static partial class ModelZipQuantizer
         if (models.Count > 0) return models;
         if (zip.GetEntry("Model.key") is null && !zip.Entries.Any(e => e.FullName.EndsWith("/Model.key", StringComparison.Ordinal)))
             throw new InvalidDataException($"'{source}' is a zip but not an ML.NET model (no Model.key entries). Save the pipeline with mlContext.Model.Save.");
-        throw new InvalidDataException($"'{source}' is an ML.NET model without ONNX models (no OnnxTransformer in its pipeline), so there is nothing to quantize. Only the ONNX parts of a pipeline (ApplyOnnxModel, the DNN image featurizers, Model Builder's ONNX-based scenarios) can be quantized.");
+        var transformers = zip.Entries.Where(e => e.Name == "Model.key")
+            .Select(e => ModelZip.LoaderSignature(zip, e.FullName)).Where(n => !string.IsNullOrEmpty(n)).Distinct().ToList();
+        throw new InvalidDataException($"'{source}' is an ML.NET model without ONNX models (its transformers: {string.Join(", ", transformers)}), so there is nothing to quantize. Only the ONNX parts of a pipeline (ApplyOnnxModel, the DNN image featurizers, Model Builder's ONNX-based scenarios) can be quantized; TorchSharp-based models (Model Builder's text, sentence-similarity and object-detection scenarios) keep TorchSharp weights, not ONNX.");
     }
 
     /// <summary>

@@ -145,6 +145,29 @@ public class ModelZipTests(Xunit.Abstractions.ITestOutputHelper log)
         _ = train;
     }
 
+    private sealed class Doubled
+    {
+        [VectorType(16)] public float[] Twice { get; set; } = Array.Empty<float>();
+    }
+
+    [Fact]
+    public void A_pipeline_part_that_cannot_be_rebuilt_is_named()
+    {
+        using var folder = new TempFolder();
+        var (ml, zip, train) = TrainPipeline(folder);
+        var model = ml.Model.Load(zip, out var schema);
+        var scored = model.Transform(train);
+        var mapping = ml.Transforms.CustomMapping<ScoreInput, Doubled>((input, output) => output.Twice = input.y.Select(v => 2 * v).ToArray(), contractName: null).Fit(scored);
+        var chain = new TransformerChain<ITransformer>(model, mapping);
+        var error = Assert.Throws<NotSupportedException>(() => ml.Model.Quantize(chain, schema));
+        Assert.Contains("CustomMapping", error.Message);
+    }
+
+    private sealed class ScoreInput
+    {
+        [VectorType(16)] public float[] y { get; set; } = Array.Empty<float>();
+    }
+
     [Fact]
     public void Bad_zips_and_calibration_files_give_one_clear_error_and_write_nothing()
     {
