@@ -17,7 +17,11 @@ internal static class DequantizeCommand
             var source = parse.GetValue(input)!;
             var destination = parse.GetValue(outputPath)!;
             if (!source.Exists) throw new FileNotFoundException($"Model file '{source.FullName}' was not found.");
-            if (ModelFiles.ModelZip.LooksLikeZip(source.FullName)) return ZipCommands.Dequantize(source, destination, output, cancellationToken);
+            if (ModelFiles.ModelZip.LooksLikeZip(source.FullName))
+            {
+                if (parse.GetValue(externalData)) throw new UsageException("--external-data does not apply to an ML.NET model zip: its ONNX models are stored inside the zip.");
+                return ZipCommands.Dequantize(source, destination, output, cancellationToken);
+            }
             var mode = parse.GetValue(externalData) ? ExternalDataMode.Always : ExternalDataMode.Auto;
             var report = LiveProgress.Run(errorOutput, progress => OnnxDequantizer.DequantizeFile(source.FullName, destination.FullName, mode, progress, cancellationToken));
             output.Write(report.ToString());

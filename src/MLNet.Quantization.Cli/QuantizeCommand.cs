@@ -140,6 +140,8 @@ internal static class QuantizeCommand
                 if (calibration is DirectoryInfo)
                     throw new UsageException("For an ML.NET model zip, --calibration-data is an .idv or .csv file of rows with the pipeline's input columns, not a test-data folder.");
                 if (parse.GetValue(externalData)) throw new UsageException("--external-data does not apply to an ML.NET model zip: its ONNX models are stored inside the zip.");
+                if (new Option[] { tune, saveCalibration, calibrationFile, overrides }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } onnxOnly)
+                    throw new UsageException($"{onnxOnly.Name} applies to one ONNX model; for an ML.NET model zip, quantize without it (or extract the model and quantize the .onnx).");
                 return ZipCommands.Quantize(source, destination, options, calibration?.FullName, output, errorOutput, cancellationToken);
             }
             if (calibration is FileInfo { Exists: true })

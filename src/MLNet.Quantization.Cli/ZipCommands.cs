@@ -19,7 +19,7 @@ internal static class ZipCommands
             DataViewSchema inputSchema;
             try
             {
-                ml.Model.Load(stream, out inputSchema);
+                (ml.Model.Load(stream, out inputSchema) as IDisposable)?.Dispose();
             }
             catch (Exception e) when (e is not (IOException or UnauthorizedAccessException))
             {
@@ -27,17 +27,7 @@ internal static class ZipCommands
             }
             rows = ZipCalibration.Load(ml, calibration, inputSchema);
         }
-        var reports = LiveProgress.Run(error, progress =>
-        {
-            try
-            {
-                return ModelZipFile.Quantize(ml.Model, source.FullName, destination.FullName, options, rows, progress, cancellationToken);
-            }
-            catch (Exception e) when (e is ArgumentOutOfRangeException or FormatException && rows is not null)
-            {
-                throw new InvalidDataException($"The calibration rows do not fit the pipeline: {e.Message}", e);
-            }
-        });
+        var reports = LiveProgress.Run(error, progress => ModelZipFile.Quantize(ml.Model, source.FullName, destination.FullName, options, rows, progress, cancellationToken));
         foreach (var (model, report) in reports)
         {
             output.WriteLine($"{model.TransformerFolder}/{ModelZip.OnnxEntryName} ({model.Bytes.Length / 1024.0:F1} KiB):");

@@ -69,13 +69,31 @@ internal sealed class GraphDequantizer
         _graph.Reindex();
         _graph.RemoveUnusedValues();
         if (_halfToFloat) ConvertHalfConstants();
-        var left = _graph.Graph.Node.FirstOrDefault(n => QuantizedOperators.Contains(n.OpType) || n.OpType.StartsWith("QLinear", StringComparison.Ordinal));
+        var all = AllNodes(_graph.Graph).ToList();
+        var left = all.FirstOrDefault(n => QuantizedOperators.Contains(n.OpType) || n.OpType.StartsWith("QLinear", StringComparison.Ordinal));
         if (left is not null)
-            throw new NotSupportedException($"Node '{left.Name}' ({left.OpType}) cannot be dequantized: it is not in a form this tool writes. Nothing was written.");
-        if (!_graph.Graph.Node.Any(n => n.Domain == "com.microsoft"))
+        {
+            bool inSubgraph = !_graph.Graph.Node.Contains(left);
+            throw new NotSupportedException($"Node '{left.Name}' ({left.OpType}) cannot be dequantized: {(inSubgraph ? "it is inside a subgraph (If/Loop/Scan body), which dequantize does not rewrite" : "it is not in a form this tool writes")}. Nothing was written.");
+        }
+        if (!all.Any(n => n.Domain == "com.microsoft"))
         {
             var imports = _graph.Model.Proto.OpsetImport;
             foreach (var import in imports.Where(i => i.Domain == "com.microsoft").ToList()) imports.Remove(import);
+        }
+    }
+
+    /// <summary>The graph's nodes and those of every subgraph inside them.</summary>
+    private static IEnumerable<NodeProto> AllNodes(GraphProto graph)
+    {
+        foreach (var node in graph.Node)
+        {
+            yield return node;
+            foreach (var attribute in node.Attribute)
+            {
+                if (attribute.G is not null) foreach (var inner in AllNodes(attribute.G)) yield return inner;
+                foreach (var subgraph in attribute.Graphs) foreach (var inner in AllNodes(subgraph)) yield return inner;
+            }
         }
     }
 
@@ -87,7 +105,7 @@ internal sealed class GraphDequantizer
         switch (node.OpType)
         {
             case "QuantizeLinear":
-                if (_graph.TryGetConstant(node.Input[0], out _)) Rename(node.Output[0], node.Input[0]);
+                if (_graph.TryGetConstant(node.Input[0], out var constant)) QuantizeConstant(node, constant);
                 else Saturate(node.Input[0], node.Input[1], Optional(node, 2), node.Output[0]);
                 return true;
             case "DynamicQuantizeLinear":
@@ -127,6 +145,7 @@ internal sealed class GraphDequantizer
             case "QLinearSoftmax":
                 return Softmax(node);
             case "QLinearAveragePool" or "QLinearGlobalAveragePool" or "QLinearSigmoid" or "QLinearLeakyRelu":
+                if (Int(node, "channels_last", 0) != 0) throw Unsupported(node, "it pools channels-last (NHWC) data, which the float pools do not read");
                 Add(node.OpType["QLinear".Length..], "", new[] { Float(node.Input[0], node.Input[1], node.Input[2], -1) }, new[] { Saturated(node, 3, 4) }, node.Attribute.Where(a => a.Name != "channels_last"));
                 return true;
             case "DynamicQuantizeLSTM":
@@ -173,6 +192,39 @@ internal sealed class GraphDequantizer
     }
 
     /// <summary>
+    /// QuantizeLinear of a constant weight (QDQ exports that keep float weights): its output becomes the integer
+    /// tensor the quantized model computes, round-half-to-even(x / scale) + zero point clamped to the type's range, so
+    /// the DequantizeLinear after it decodes exactly the weights the quantized model uses.
+    /// </summary>
+    private void QuantizeConstant(NodeProto node, TensorProto weight)
+    {
+        var values = _graph.Model.ReadFloats(weight);
+        var scales = _graph.Model.ReadFloats(Constant(node, 1));
+        var zeroTensor = OptionalConstant(node, 2);
+        var zeros = zeroTensor is null ? new long[scales.Length] : _graph.Model.ReadInt64s(zeroTensor);
+        int type = zeroTensor?.DataType ?? (int)DataType.Uint8;
+        var (low, high) = type switch
+        {
+            (int)DataType.Int8 => (-128L, 127L),
+            (int)DataType.Uint8 => (0L, 255L),
+            _ => throw Unsupported(node, $"it quantizes a constant to {ElementType.Name(type)}"),
+        };
+        var dims = weight.Dims.ToArray();
+        long axis = Int(node, "axis", 1);
+        int a = (int)(axis < 0 ? axis + dims.Length : axis);
+        long inner = 1;
+        if (scales.Length > 1) for (int d = a + 1; d < dims.Length; d++) inner *= dims[d];
+        var codes = new byte[values.Length];
+        for (long i = 0; i < values.Length; i++)
+        {
+            int channel = scales.Length == 1 ? 0 : (int)(i / inner % dims[a]);
+            long q = (long)Math.Round(values[i] / scales[channel], MidpointRounding.ToEven) + zeros[channel];
+            codes[i] = unchecked((byte)Math.Clamp(q, low, high));
+        }
+        _graph.AddInitializer(TensorData.FromBytes(node.Output[0], dims, (DataType)type, codes));
+    }
+
+    /// <summary>
     /// The dynamic chain DynamicQuantizeLinear → MatMulInteger/ConvInteger → Cast → Mul(input scale · weight scale)
     /// becomes one MatMul/Conv on the float input and the decoded weight.
     /// </summary>
@@ -202,7 +254,8 @@ internal sealed class GraphDequantizer
         if (c is not null)
         {
             var bias = Constant(node, 6);
-            float aScale = _graph.Model.ReadFloats(Constant(node, 1))[0];
+            float alpha = node.Attribute.FirstOrDefault(x => x.Name == "alpha")?.F ?? 1f;
+            float aScale = _graph.Model.ReadFloats(Constant(node, 1))[0] * alpha;
             var bScales = _graph.Model.ReadFloats(Constant(node, 4));
             var values = Array.ConvertAll(_graph.Model.ReadInt64s(bias), v => (float)v);
             long last = bias.Dims.Count == 0 ? 1 : bias.Dims[^1];
@@ -219,7 +272,8 @@ internal sealed class GraphDequantizer
         long graphOpset = _graph.OpsetVersion("") ?? 13;
         if ((opset >= 13) != (graphOpset >= 13) && Int(node, "axis", opset >= 13 ? -1 : 1) is not -1)
             throw Unsupported(node, $"its softmax follows opset {opset} rules on a non-last axis, but the model imports opset {graphOpset}");
-        Add("Softmax", "", new[] { Float(node.Input[0], node.Input[1], node.Input[2], -1) }, new[] { Saturated(node, 3, 4) }, node.Attribute.Where(a => a.Name == "axis"));
+        long axis = Int(node, "axis", opset >= 13 ? -1 : 1);
+        Add("Softmax", "", new[] { Float(node.Input[0], node.Input[1], node.Input[2], -1) }, new[] { Saturated(node, 3, 4) }, new[] { OnnxAttribute.Int("axis", axis).Proto });
         return true;
     }
 

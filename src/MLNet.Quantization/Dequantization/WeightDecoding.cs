@@ -22,16 +22,20 @@ internal static class WeightDecoding
     /// </summary>
     public static byte[] Linear(OnnxModel model, TensorProto data, TensorProto scale, TensorProto? zeroPoint, long axis)
     {
-        var values = model.ReadInt64s(data);
+        var values = data.DataType is (int)DataType.Int8 or (int)DataType.Uint8 ? null : model.ReadInt64s(data);
+        var raw = values is null ? model.ReadTensorBytes(data) : default;
+        bool signed = data.DataType == (int)DataType.Int8;
+        long count = values?.LongLength ?? raw.Length;
+        long Value(long i) => values is not null ? values[i] : signed ? (sbyte)raw.Span[(int)i] : raw.Span[(int)i];
         var scales = model.ReadFloats(scale);
         var zeros = zeroPoint is null ? new long[scales.Length] : model.ReadInt64s(zeroPoint);
         if (zeros.Length != scales.Length)
             throw new OnnxFormatException($"'{data.Name}': its zero point has {zeros.Length} values but its scale {scales.Length}.");
-        var bytes = FloatBuffer(values.Length);
+        var bytes = FloatBuffer(count);
         var result = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         if (scales.Length == 1)
         {
-            for (int i = 0; i < values.Length; i++) result[i] = (values[i] - zeros[0]) * scales[0];
+            for (int i = 0; i < count; i++) result[i] = (Value(i) - zeros[0]) * scales[0];
             return bytes;
         }
         var dims = data.Dims.ToArray();
@@ -41,10 +45,10 @@ internal static class WeightDecoding
             throw new OnnxFormatException($"'{data.Name}' has shape [{string.Join(",", dims)}] but {scales.Length} scales along axis {axis}.");
         long inner = 1;
         for (int d = a + 1; d < rank; d++) inner *= dims[d];
-        for (long i = 0; i < values.Length; i++)
+        for (long i = 0; i < count; i++)
         {
             int channel = (int)(i / inner % dims[a]);
-            result[(int)i] = (values[i] - zeros[channel]) * scales[channel];
+            result[(int)i] = (Value(i) - zeros[channel]) * scales[channel];
         }
         return bytes;
     }

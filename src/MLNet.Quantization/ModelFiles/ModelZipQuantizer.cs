@@ -28,6 +28,7 @@ internal static partial class ModelZipQuantizer
             || options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq;
         if (needsData && calibrationData is null)
             throw new ArgumentNullException(nameof(calibrationData), $"{(options.Mode == QuantizationMode.Static ? "Static quantization" : "GPTQ")} of an ML.NET model needs calibration data: rows with the pipeline's input columns (an IDataView, or a .idv/.csv file on the command line).");
+        options.Validate();
         using var zip = ModelZip.Open(input, source);
         var models = RequireModels(zip, source);
         ITransformer? pipeline = null;
@@ -36,6 +37,19 @@ internal static partial class ModelZipQuantizer
             input.Position = 0;
             pipeline = catalog.Load(input, out _);
         }
+        try
+        {
+            return QuantizeModels(models, pipeline, input, source, output, options, calibrationData, progress, cancellationToken);
+        }
+        finally
+        {
+            (pipeline as IDisposable)?.Dispose();
+        }
+    }
+
+    private static IReadOnlyList<(EmbeddedOnnxModel Model, QuantizationReport Report)> QuantizeModels(IReadOnlyList<EmbeddedOnnxModel> models, ITransformer? pipeline,
+        Stream input, string source, Stream output, QuantizationOptions options, IDataView? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    {
         var replacements = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var reports = new List<(EmbeddedOnnxModel, QuantizationReport)>();
         foreach (var model in models)
@@ -44,9 +58,16 @@ internal static partial class ModelZipQuantizer
             CalibrationData? calibration = null;
             if (pipeline is not null)
             {
-                var rows = RowsReaching(pipeline, model.TransformerFolder, calibrationData!)
-                    ?? throw new NotSupportedException($"'{source}': the ONNX model in '{model.TransformerFolder}' is not in a transformer chain this tool can follow, so the rows that reach it cannot be computed for calibration. Use --mode dynamic or weight-only (RTN/HQQ), which need no data.");
-                calibration = DataViewCalibration.Create(rows, Onnx.Protos.ModelProto.Parser.ParseFrom(model.Bytes));
+                try
+                {
+                    var rows = RowsReaching(pipeline, model.TransformerFolder, calibrationData!)
+                        ?? throw new NotSupportedException($"'{source}': the ONNX model in '{model.TransformerFolder}' is not in a transformer chain this tool can follow, so the rows that reach it cannot be computed for calibration. Use --mode dynamic or weight-only (RTN/HQQ), which need no data.");
+                    calibration = DataViewCalibration.Create(rows, Onnx.Protos.ModelProto.Parser.ParseFrom(model.Bytes));
+                }
+                catch (Exception e) when (e is ArgumentOutOfRangeException or ArgumentException or FormatException or InvalidOperationException)
+                {
+                    throw new InvalidDataException($"The calibration rows do not fit the pipeline before '{model.TransformerFolder}': {e.Message}", e);
+                }
             }
             var result = OnnxQuantizer.Quantize(model.Bytes, options, calibration, progress, cancellationToken);
             replacements[model.EntryName] = result.ToBytes();

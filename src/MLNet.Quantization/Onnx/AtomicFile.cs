@@ -34,6 +34,7 @@ internal static partial class AtomicFile
         {
             var match = LeftoverName().Match(Path.GetFileName(entry));
             if (!match.Success || (match.Groups[1].Value != name && match.Groups[1].Value != name + ".data")) continue;
+            if (TensorSpill.IsOpenFolder(entry)) continue;
             var written = Directory.Exists(entry) ? Directory.GetLastWriteTimeUtc(entry) : File.GetLastWriteTimeUtc(entry);
             if (DateTime.UtcNow - written < LeftoverAge) continue;
             try

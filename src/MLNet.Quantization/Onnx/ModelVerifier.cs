@@ -74,7 +74,7 @@ internal static class ModelVerifier
         }
         catch (OnnxRuntimeException e)
         {
-            throw new InvalidOperationException($"Internal error: the quantized model does not load in ONNX Runtime ({Clean(e.Message)}); nothing was written. Exclude the node it names (--exclude-nodes) and please report the model.", e);
+            throw new InvalidOperationException($"Internal error: the written model does not load in ONNX Runtime ({Clean(e.Message)}); nothing was written. When quantizing, exclude the node it names (--exclude-nodes); either way, please report the model.", e);
         }
         finally
         {

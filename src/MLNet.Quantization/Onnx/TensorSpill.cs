@@ -45,6 +45,10 @@ internal sealed class TensorSpill : IDisposable
     /// <summary>Creates a spill in a staging folder next to <paramref name="outputPath"/>.</summary>
     public static TensorSpill CreateFor(string outputPath) => new(AtomicFile.CreateStagingFolder(outputPath));
 
+    /// <summary>Whether <paramref name="folder"/> is the scratch folder of a spill this process still has open (not a leftover).</summary>
+    public static bool IsOpenFolder(string folder) =>
+        Open.Values.Any(spill => string.Equals(Path.GetFullPath(spill._folder), Path.GetFullPath(folder), StringComparison.Ordinal));
+
     /// <summary>The open spill a tensor's location names, or null when it names a real file.</summary>
     public static TensorSpill? Find(string location) => Open.TryGetValue(location, out var spill) ? spill : null;
 

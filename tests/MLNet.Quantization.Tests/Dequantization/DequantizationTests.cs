@@ -76,9 +76,11 @@ public class DequantizationTests(Xunit.Abstractions.ITestOutputHelper log)
 
     public static TheoryData<string> CaseNames => new(Cases.Keys);
 
-    private static float[] Run(OnnxModel model, List<NamedOnnxValue> inputs)
+    /// <summary>Runs the model's first output; <paramref name="optimize"/> false runs the graph as written (ONNX Runtime fuses a weight's Q→DQ→MatMul into an integer kernel otherwise).</summary>
+    private static float[] Run(OnnxModel model, List<NamedOnnxValue> inputs, bool optimize = true)
     {
-        using var session = new InferenceSession(OnnxModelFile.ToBytes(model));
+        using var options = new SessionOptions { GraphOptimizationLevel = optimize ? GraphOptimizationLevel.ORT_ENABLE_ALL : GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(OnnxModelFile.ToBytes(model), options);
         using var results = session.Run(inputs);
         return results[0].AsTensor<float>().ToArray();
     }
@@ -142,6 +144,42 @@ public class DequantizationTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Contains("nothing to dequantize", error.ToString());
         Assert.False(File.Exists(folder.File("again.onnx")));
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path, ".*"));
+    }
+
+    [Fact]
+    public void Float_weights_behind_a_quantize_dequantize_pair_come_back_as_the_rounded_weights()
+    {
+        var b = new GraphBuilder("qdq_weight", 13);
+        var x = b.Input("x", DataType.Float, 4L, 64L);
+        var w = b.Initializer("w", new long[] { 64, 32 }, Metrics.RandomFloats(64 * 32, 8, 0.3f));
+        var scale = b.Initializer("w_scale", new long[] { 32 }, Enumerable.Range(0, 32).Select(i => 0.01f + i * 0.0005f).ToArray());
+        var zero = b.Initializer("w_zero", new long[] { 32 }, new long[32]);
+        var model = b.Build();
+        model.Graph.Initializer[^1] = TensorData.FromInt8("w_zero", new long[] { 32 }, new sbyte[32]);
+        var q = new Onnx.Protos.NodeProto { OpType = "QuantizeLinear", Name = "w_q" };
+        q.Input.AddRange(new[] { w, scale, zero });
+        q.Output.Add("w_quantized");
+        q.Attribute.Add(OnnxAttribute.Int("axis", 1).Proto);
+        var dq = new Onnx.Protos.NodeProto { OpType = "DequantizeLinear", Name = "w_dq" };
+        dq.Input.AddRange(new[] { "w_quantized", scale, zero });
+        dq.Output.Add("w_dequantized");
+        dq.Attribute.Add(OnnxAttribute.Int("axis", 1).Proto);
+        var matmul = new Onnx.Protos.NodeProto { OpType = "MatMul", Name = "product" };
+        matmul.Input.AddRange(new[] { x, "w_dequantized" });
+        matmul.Output.Add("y");
+        model.Graph.Node.AddRange(new[] { q, dq, matmul });
+        model.Graph.Output.Add(GraphBuilder.ValueInfo("y", DataType.Float, 4L, 32L));
+
+        var (dequantized, _) = OnnxDequantizer.Dequantize(model);
+        var inputs = MlpInputs();
+        var expected = Run(model, inputs, optimize: false);
+        var actual = Run(dequantized, inputs);
+        Assert.DoesNotContain(dequantized.Graph.Node, n => n.OpType is "QuantizeLinear" or "DequantizeLinear");
+        var decoded = dequantized.ReadFloats(dequantized.Graph.Initializer.Single(t => t.Name == "w_dequantized"));
+        var original = model.ReadFloats(model.Graph.Initializer[0]);
+        var reference = original.Select((v, i) => Math.Clamp(MathF.Round(v / (0.01f + (i % 32) * 0.0005f), MidpointRounding.ToEven), -128, 127) * (0.01f + (i % 32) * 0.0005f)).ToArray();
+        Assert.True(Metrics.MaxAbsDiff(reference, decoded) <= 1e-6, $"weights differ by {Metrics.MaxAbsDiff(reference, decoded):E2}");
+        Assert.True(Metrics.MaxAbsDiff(expected, actual) <= 1e-5 * expected.Max(v => Math.Abs(v)), $"max difference {Metrics.MaxAbsDiff(expected, actual):E2}");
     }
 
     [Fact]
