@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using MLNet.Quantization.Onnx;
 using MLNet.Quantization.Onnx.Protos;
+using MLNet.Quantization.HalfPrecision;
 using MLNet.Quantization.WeightOnly;
 using DataType = MLNet.Quantization.Onnx.Protos.TensorProto.Types.DataType;
 
@@ -151,7 +152,7 @@ internal static class WeightDecoding
         for (int i = 0; i < result.Length; i++)
         {
             ushort bits = (ushort)(half[2 * i] | half[2 * i + 1] << 8);
-            result[i] = brain ? BitConverter.UInt32BitsToSingle((uint)bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
+            result[i] = brain ? HalfValues.FromBFloat16(bits) : (float)BitConverter.UInt16BitsToHalf(bits);
         }
         return bytes;
     }
