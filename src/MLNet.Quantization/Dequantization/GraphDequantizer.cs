@@ -203,12 +203,7 @@ internal sealed class GraphDequantizer
         var zeroTensor = OptionalConstant(node, 2);
         var zeros = zeroTensor is null ? new long[scales.Length] : _graph.Model.ReadInt64s(zeroTensor);
         int type = zeroTensor?.DataType ?? (int)DataType.Uint8;
-        var (low, high) = type switch
-        {
-            (int)DataType.Int8 => (-128L, 127L),
-            (int)DataType.Uint8 => (0L, 255L),
-            _ => throw Unsupported(node, $"it quantizes a constant to {ElementType.Name(type)}"),
-        };
+        var (low, high) = IntegerRange(type) ?? throw Unsupported(node, $"it quantizes a constant to {ElementType.Name(type)}");
         var dims = weight.Dims.ToArray();
         long axis = Int(node, "axis", 1);
         int a = (int)(axis < 0 ? axis + dims.Length : axis);
@@ -440,20 +435,24 @@ internal sealed class GraphDequantizer
             zero = _graph.Model.ReadInt64s(zeroTensor)[0];
             type = zeroTensor.DataType;
         }
-        var (low, high) = type switch
-        {
-            (int)DataType.Int8 => (-128L, 127L),
-            (int)DataType.Uint8 => (0L, 255L),
-            (int)DataType.Int16 => (short.MinValue, (long)short.MaxValue),
-            (int)DataType.Uint16 => (0L, (long)ushort.MaxValue),
-            _ => throw new NotSupportedException($"The quantization of '{output}' is to {ElementType.Name(type)}, which cannot be dequantized. Nothing was written."),
-        };
+        var (low, high) = IntegerRange(type)
+            ?? throw new NotSupportedException($"The quantization of '{output}' is to {ElementType.Name(type)}, which cannot be dequantized. Nothing was written.");
         float min = (low - zero) * s, max = (high - zero) * s;
         if ((_graph.OpsetVersion("") ?? 11) >= 11)
             Add("Clip", "", new[] { value, NewInitializer(output + "_min", Array.Empty<long>(), new[] { min }), NewInitializer(output + "_max", Array.Empty<long>(), new[] { max }) }, new[] { output });
         else
             Add("Clip", "", new[] { value }, new[] { output }, new[] { OnnxAttribute.Float("min", min).Proto, OnnxAttribute.Float("max", max).Proto });
     }
+
+    /// <summary>The values a QuantizeLinear of element type <paramref name="type"/> saturates to; null for types it cannot produce here.</summary>
+    private static (long Low, long High)? IntegerRange(int type) => type switch
+    {
+        (int)DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+        (int)DataType.Uint8 => (byte.MinValue, byte.MaxValue),
+        (int)DataType.Int16 => (short.MinValue, short.MaxValue),
+        (int)DataType.Uint16 => (ushort.MinValue, ushort.MaxValue),
+        _ => null,
+    };
 
     private void Add(string opType, string domain, IEnumerable<string> inputs, IEnumerable<string> outputs, IEnumerable<AttributeProto>? attributes = null)
     {

@@ -43,7 +43,6 @@ public static class OnnxDequantizer
         ModelVerifier.VerifyInputFile(inputPath);
         var input = OnnxModelFile.Load(inputPath);
         OutputPathGuard.Check(inputPath, input, outputPath);
-        AtomicFile.RemoveLeftovers(outputPath);
         using var spill = TensorSpill.CreateFor(outputPath);
         var (model, report) = Run(input, spill, cancellationToken);
         OnnxModelFile.Save(model, outputPath, externalData, verify: true, cancellationToken, progress);

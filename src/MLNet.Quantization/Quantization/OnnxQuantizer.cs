@@ -173,7 +173,6 @@ public static class OnnxQuantizer
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
         var input = LoadVerified(inputPath);
         OutputPathGuard.Check(inputPath, input, outputPath);
-        AtomicFile.RemoveLeftovers(outputPath);
         using var spill = TensorSpill.CreateFor(outputPath);
         var result = Run(input, inputPath, null, options, calibrationData, progress, cancellationToken, spill);
         OnnxModelFile.Save(result.Model, outputPath, externalData, verify: true, cancellationToken, progress);
