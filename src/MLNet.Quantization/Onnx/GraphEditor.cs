@@ -120,6 +120,11 @@ internal sealed class GraphEditor
     /// <param name="valueName">A value name.</param>
     public bool IsInitializer(string valueName) => _initializers.ContainsKey(valueName);
 
+    /// <summary>The initializer of the main graph with this name, if there is one.</summary>
+    /// <param name="valueName">A value name.</param>
+    /// <param name="tensor">The initializer.</param>
+    public bool TryGetInitializer(string valueName, out TensorProto tensor) => _initializers.TryGetValue(valueName, out tensor!);
+
     /// <summary>A name that no value, node or initializer of the graph uses yet, derived from <paramref name="stem"/>.</summary>
     /// <param name="stem">The preferred name.</param>
     public string UniqueName(string stem)

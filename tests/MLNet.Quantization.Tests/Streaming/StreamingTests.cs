@@ -27,7 +27,11 @@ public class StreamingTests
 
     private static readonly Dictionary<string, (Array, int[])> Ids = new() { ["ids"] = (new long[] { 3, 299, 0, 17, 150, 42 }, new[] { 1, 6 }) };
 
-    public static TheoryData<string> Modes => new() { "weight-only", "dynamic", "float16" };
+    public static TheoryData<string> Modes => new() { "weight-only", "gptq", "dynamic", "float16" };
+
+    /// <summary>Token id samples for GPTQ: each layer's session reads spilled codes of the layers before it.</summary>
+    private static CalibrationData IdSamples() => CalibrationData.FromInputs(Enumerable.Range(0, 8).Select(i =>
+        (IReadOnlyList<Microsoft.ML.OnnxRuntime.NamedOnnxValue>)new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("ids", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(Enumerable.Range(0, 6).Select(t => (long)((i * 37 + t * 53) % 300)).ToArray(), new[] { 1, 6 })) }));
 
     [Theory]
     [MemberData(nameof(Modes))]
@@ -37,9 +41,11 @@ public class StreamingTests
         var input = WriteDecoderLike(folder);
         var options = new QuantizationOptions
         {
-            Mode = mode switch { "weight-only" => QuantizationMode.WeightOnly, "float16" => QuantizationMode.Float16, _ => QuantizationMode.Dynamic },
+            Mode = mode switch { "weight-only" or "gptq" => QuantizationMode.WeightOnly, "float16" => QuantizationMode.Float16, _ => QuantizationMode.Dynamic },
+            WeightOnly = new WeightOnlyOptions { Algorithm = mode == "gptq" ? WeightOnlyAlgorithm.Gptq : WeightOnlyAlgorithm.Rtn },
         };
-        var inMemory = OnnxQuantizer.Quantize(input, options).Model;
+        var calibration = mode == "gptq" ? IdSamples() : null;
+        var inMemory = OnnxQuantizer.Quantize(input, options, calibration).Model;
         var output = folder.File("out.onnx");
         long spilled = 0;
         var progress = new SynchronousProgress(p =>
@@ -47,7 +53,7 @@ public class StreamingTests
             if (p.Stage == "Writing tensors" && p.Completed == 1)
                 spilled = Directory.GetFiles(folder.Path, "tensors.bin", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         });
-        OnnxQuantizer.QuantizeFile(input, output, options, ExternalDataMode.Always, progress);
+        OnnxQuantizer.QuantizeFile(input, output, options, ExternalDataMode.Always, progress, calibration);
         Assert.True(spilled > 100_000, $"only {spilled} bytes were spilled while quantizing");
 
         var written = OnnxModelFile.Load(output);

@@ -74,6 +74,87 @@ public class GptqTests
         Assert.True(Metrics.MaxAbsDiff(reference, OrtRunner.Run(gptq.Model, inputs)["y"]) <= 1e-3);
     }
 
+    private static OnnxModel TwoLayers(float[] first, float[] second)
+    {
+        var b = new GraphBuilder("two_layers");
+        var x = b.Input("x", DataType.Float, "rows", (long)K);
+        var hidden = b.Node("MatMul", new[] { x, b.Initializer("w1", new long[] { K, K }, first) }, "h");
+        var active = b.Node("Relu", new[] { hidden }, "a");
+        b.Node("MatMul", new[] { active, b.Initializer("w2", new long[] { K, N }, second) }, "y");
+        b.Output("y", DataType.Float, "rows", (long)N);
+        return b.Build();
+    }
+
+    /// <summary>Σ xᵀx over rows of K, in plain double loops.</summary>
+    private static double[] Hessian(IEnumerable<float[]> samples)
+    {
+        var h = new double[K * K];
+        foreach (var x in samples)
+            for (int r = 0; r < x.Length / K; r++)
+                for (int i = 0; i < K; i++)
+                    for (int j = 0; j < K; j++) h[i * K + j] += (double)x[r * K + i] * x[r * K + j];
+        return h;
+    }
+
+    private static float[] Relu(float[] values) => values.Select(v => Math.Max(v, 0f)).ToArray();
+
+    private static double CodeAgreement(byte[] expected, byte[] actual) =>
+        (double)expected.Zip(actual).Sum(p => ((p.First & 15) == (p.Second & 15) ? 1 : 0) + ((p.First >> 4) == (p.Second >> 4) ? 1 : 0)) / (2.0 * expected.Length);
+
+    [Fact]
+    public void Gptq_calibrates_each_layer_on_the_outputs_of_the_layers_already_quantized()
+    {
+        var w1 = Metrics.RandomFloats(K * K, 21, 0.15f);
+        var w2 = Metrics.RandomFloats(K * N, 22, 0.1f);
+        var model = TwoLayers(w1, w2);
+        var samples = Enumerable.Range(0, 32).Select(i => CorrelatedInputs(Rows, 1000 + 10 * i)).ToList();
+        var data = CalibrationData.FromInputs(samples.Select(x => (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x, new[] { Rows, K })) }));
+        var settings = Options(WeightOnlyAlgorithm.Gptq);
+        var gptq = OnnxQuantizer.Quantize(model, settings, data);
+        var nodes = gptq.Model.Graph.Node;
+        Assert.Equal(new[] { "MatMulNBits", "Relu", "MatMulNBits" }, nodes.Select(n => n.OpType));
+        byte[] Codes(int node) => TensorData.ReadBytes(gptq.Model.Graph.Initializer.Single(t => t.Name == nodes[node].Input[1]), null).ToArray();
+
+        var firstExpected = GptqSolver.Quantize((float[])w1.Clone(), K, K, SymmetricMatrix.FromFull(Hessian(samples), K), settings.WeightOnly);
+        Assert.Equal(firstExpected.Codes, Codes(0));
+
+        var quantizedFirst = MatMulNBitsReference.Dequantize(gptq.Model, nodes[0]);
+        var throughQuantized = samples.Select(x => Relu(MatMulNBitsReference.MatMul(x, Rows, quantizedFirst, K, K))).ToList();
+        var throughFloat = samples.Select(x => Relu(MatMulNBitsReference.MatMul(x, Rows, w1, K, K))).ToList();
+        var sequential = GptqSolver.Quantize((float[])w2.Clone(), K, N, SymmetricMatrix.FromFull(Hessian(throughQuantized), K), settings.WeightOnly);
+        var onFloat = GptqSolver.Quantize((float[])w2.Clone(), K, N, SymmetricMatrix.FromFull(Hessian(throughFloat), K), settings.WeightOnly);
+        double sequentialAgreement = CodeAgreement(sequential.Codes, Codes(2)), floatAgreement = CodeAgreement(onFloat.Codes, Codes(2));
+        Assert.True(sequentialAgreement >= 0.99 && floatAgreement < sequentialAgreement - 0.02,
+            $"second layer's codes agree {sequentialAgreement:P2} with GPTQ on the quantized first layer's outputs, {floatAgreement:P2} with GPTQ on float's");
+    }
+
+    [Fact]
+    public void The_packed_factorisation_in_place_matches_a_full_matrix_solution()
+    {
+        const int k = 64, n = 16;
+        var x = CorrelatedInputs(40, 77).AsSpan(0, 40 * K).ToArray();
+        var full = new double[k * k];
+        for (int r = 0; r < 40; r++)
+            for (int i = 0; i < k; i++)
+                for (int j = 0; j < k; j++) full[i * k + j] += (double)x[r * K + i] * x[r * K + j];
+        var packed = new SymmetricMatrix(k);
+        var rows = new float[40 * k];
+        for (int r = 0; r < 40; r++) x.AsSpan(r * K, k).CopyTo(rows.AsSpan(r * k, k));
+        packed.AddOuterProducts(rows);
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) Assert.Equal(full[i * k + j], packed[i, j], 9);
+
+        var weight = Metrics.RandomFloats(k * n, 78, 0.2f);
+        var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Gptq };
+        var solved = GptqSolver.Quantize((float[])weight.Clone(), k, n, packed, settings);
+        var reference = GptqReference.Quantize(weight, k, n, full, settings);
+        int blocks = k / 32, same = 0;
+        for (int row = 0; row < k; row++)
+            for (int c = 0; c < n; c++)
+                if (BitPacking.Get(solved.Codes.AsSpan((c * blocks + row / 32) * 16, 16), row % 32, 4) == reference[row * n + c]) same++;
+        Assert.True(same >= 0.995 * k * n, $"{same} of {k * n} codes agree with the full-matrix GPTQ");
+    }
+
     [Fact]
     public void Act_order_visits_high_energy_inputs_first_and_beats_rtn_on_held_out_inputs()
     {
@@ -98,7 +179,7 @@ public class GptqTests
         var diagonal = new double[k * k];
         for (int i = 0; i < k; i++) diagonal[i * k + i] = 1 + (i * 37 % k);
         var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Gptq, GptqActOrder = true };
-        var gptq = GptqSolver.Quantize((float[])weight.Clone(), k, n, diagonal, settings);
+        var gptq = GptqSolver.Quantize((float[])weight.Clone(), k, n, SymmetricMatrix.FromFull(diagonal, k), settings);
         var rtn = BlockQuantizer.Quantize(weight, k, n, false, settings with { Algorithm = WeightOnlyAlgorithm.Rtn, GptqActOrder = false });
         Assert.Equal(rtn.Codes, gptq.Codes);
         Assert.Equal(rtn.Scales, gptq.Scales);
@@ -113,7 +194,7 @@ public class GptqTests
         var identity = new double[k * k];
         for (int i = 0; i < k; i++) identity[i * k + i] = 5;
         var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32 };
-        var gptq = GptqSolver.Quantize((float[])weight.Clone(), k, n, identity, settings);
+        var gptq = GptqSolver.Quantize((float[])weight.Clone(), k, n, SymmetricMatrix.FromFull(identity, k), settings);
         var rtn = BlockQuantizer.Quantize(weight, k, n, false, settings);
         Assert.Equal(rtn.Codes, gptq.Codes);
         Assert.Equal(rtn.Scales, gptq.Scales);

@@ -20,9 +20,12 @@ internal sealed class WeightOnlyEmitter : EmitContext
 
     private readonly Dictionary<string, (string Codes, string Absmax, double BitsPerWeight)> _bnb4Weights = new(StringComparer.Ordinal);
 
-    private readonly HessianObserver? _hessians;
+    private readonly SequentialHessianObserver? _hessians;
 
-    private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options, HessianObserver? hessians)
+    /// <summary>The index in the original node list of the node being rewritten.</summary>
+    private int _nodeIndex;
+
+    private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options, SequentialHessianObserver? hessians)
         : base(graph, options)
     {
         _hessians = hessians;
@@ -32,18 +35,21 @@ internal sealed class WeightOnlyEmitter : EmitContext
     /// <param name="graph">The graph to rewrite.</param>
     /// <param name="plan">The planner's decisions.</param>
     /// <param name="options">The run's options.</param>
-    /// <param name="hessians">GPTQ: the layers' input statistics; null for RTN and HQQ.</param>
+    /// <param name="hessians">GPTQ: the layers' input statistics, observed through the nodes already rewritten; null for RTN and HQQ.</param>
     /// <param name="progress">Receives one report per rewritten node.</param>
     /// <param name="cancellationToken">Checked before each node.</param>
-    public static IReadOnlyList<NodeReport> Emit(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, QuantizationOptions options, HessianObserver? hessians, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    public static IReadOnlyList<NodeReport> Emit(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, QuantizationOptions options, SequentialHessianObserver? hessians, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
         var decisions = new Dictionary<NodeProto, WeightOnlyDecision>(ReferenceEqualityComparer.Instance);
         foreach (var decision in plan) decisions[decision.Node] = decision;
         var emitter = new WeightOnlyEmitter(graph, options, hessians);
         var reports = new List<NodeReport>();
         int toQuantize = plan.Count(d => d.Quantize), done = 0;
-        foreach (var node in graph.Graph.Node.ToList())
+        var original = graph.Graph.Node.ToList();
+        for (int index = 0; index < original.Count; index++)
         {
+            var node = original[index];
+            emitter._nodeIndex = index;
             if (emitter.IsFusedAway(node)) continue;
             if (!decisions.TryGetValue(node, out var decision) || !decision.Quantize)
             {
@@ -147,10 +153,12 @@ internal sealed class WeightOnlyEmitter : EmitContext
         var (valueName, tensor, k, n, transposed) = layout;
         var key = $"{valueName}|{transposed}|{gatherLayout}|{settings.Bits}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
+        bool gptq = settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null;
+        var hessian = gptq ? _hessians!.For(activation!, Nodes, _nodeIndex, k) : null;
         var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
         var values = MemoryMarshal.Cast<byte, float>(raw.Span);
         BlockQuantizedWeight weight;
-        if (settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null)
+        if (hessian is not null)
         {
             var rows = new float[(long)k * n];
             if (transposed)
@@ -159,7 +167,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
                     for (int r = 0; r < k; r++) rows[(long)r * n + c] = values[c * k + r];
             }
             else values.CopyTo(rows);
-            weight = GptqSolver.Quantize(rows, k, n, (double[])_hessians.For(activation).Clone(), settings);
+            weight = GptqSolver.Quantize(rows, k, n, hessian, settings);
         }
         else
         {

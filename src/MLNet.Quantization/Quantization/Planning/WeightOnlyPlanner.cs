@@ -89,12 +89,7 @@ internal static class WeightOnlyPlanner
         return false;
     }
 
-    /// <summary>GPTQ: an observer of the input statistics of every planned MatMul/Gemm, in graph order.</summary>
-    public static WeightOnly.HessianObserver HessiansFor(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
-    {
-        var inputs = new List<(string Tensor, int K)>();
-        foreach (var decision in plan.Where(d => d.Quantize && d.Node.OpType != "Gather"))
-            inputs.Add((decision.Node.Input[0], WeightLayout.Of(graph, decision.Node).K));
-        return new WeightOnly.HessianObserver(graph.Model, inputs, data, options, progress, cancellationToken);
-    }
+    /// <summary>GPTQ: an observer of the input statistics of every planned MatMul/Gemm, gathered layer by layer.</summary>
+    public static WeightOnly.SequentialHessianObserver HessiansFor(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken) =>
+        new(graph, plan.Where(d => d.Quantize && d.Node.OpType != "Gather").Select(d => d.Node.Input[0]), data, options, progress, cancellationToken);
 }

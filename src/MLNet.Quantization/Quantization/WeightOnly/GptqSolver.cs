@@ -17,8 +17,11 @@ internal static class GptqSolver
     /// <summary>Rows handled per lazy batch (rounded up to a multiple of the block size).</summary>
     private const int LazyBatch = 128;
 
-    /// <summary>Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) given H = Σ xᵀx ([K, K], changed in place).</summary>
-    public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, double[] hessian, WeightOnlyOptions options)
+    /// <summary>
+    /// Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) given H = Σ xᵀx, which is overwritten
+    /// by its inverse factor (so the solver needs no second K×K buffer).
+    /// </summary>
+    public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options)
     {
         int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
         int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
@@ -56,7 +59,8 @@ internal static class GptqSolver
                         }
                     }
                 }
-                double diagonal = inverse[(long)row * k + row];
+                var inverseRow = inverse.Row(row);
+                double diagonal = inverseRow[0];
                 var current = weight.AsSpan((int)((long)row * n), n);
                 var error = errors.AsSpan((row - first) * n, n);
                 int within = row % blockSize, blockIndex = row / blockSize;
@@ -67,13 +71,13 @@ internal static class GptqSolver
                     error[c] = (float)((current[c] - parameters[c].Value(code)) / diagonal);
                 }
                 for (int later = row + 1; later < last; later++)
-                    TensorPrimitives.MultiplyAdd(error, (float)-inverse[(long)row * k + later], weight.AsSpan((int)((long)later * n), n), weight.AsSpan((int)((long)later * n), n));
+                    TensorPrimitives.MultiplyAdd(error, (float)-inverseRow[later - row], weight.AsSpan((int)((long)later * n), n), weight.AsSpan((int)((long)later * n), n));
             }
             Parallel.For(last, k, later =>
             {
                 var target = weight.AsSpan((int)((long)later * n), n);
                 for (int row = first; row < last; row++)
-                    TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[(long)row * k + later], target, target);
+                    TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[row, later], target, target);
             });
         }
         return new BlockQuantizedWeight(k, n, bits, blockSize, codes, scales, options.Symmetric ? null : BlockQuantizer.PackZeroPoints(zeroPoints, n, blocks, bits));
@@ -83,7 +87,7 @@ internal static class GptqSolver
     /// Act-order with static groups: block parameters from the float weight, rows permuted by decreasing diag(H),
     /// quantized and compensated in that order, codes written back to their natural places.
     /// </summary>
-    private static void QuantizeInActOrder(float[] weight, int k, int n, double[] hessian, WeightOnlyOptions options, byte[] codes, float[] scales, byte[] zeroPoints)
+    private static void QuantizeInActOrder(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options, byte[] codes, float[] scales, byte[] zeroPoints)
     {
         int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
         int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
@@ -104,15 +108,10 @@ internal static class GptqSolver
             }
         }
 
-        var order = Enumerable.Range(0, k).OrderByDescending(i => hessian[(long)i * k + i]).ThenBy(i => i).ToArray();
+        var order = Enumerable.Range(0, k).OrderByDescending(i => hessian[i, i]).ThenBy(i => i).ToArray();
         var permutedWeight = new float[(long)k * n];
-        var permutedHessian = new double[(long)k * k];
-        for (int i = 0; i < k; i++)
-        {
-            weight.AsSpan((int)((long)order[i] * n), n).CopyTo(permutedWeight.AsSpan((int)((long)i * n), n));
-            for (int j = 0; j < k; j++) permutedHessian[(long)i * k + j] = hessian[(long)order[i] * k + order[j]];
-        }
-        var inverse = InverseFactor(permutedHessian, permutedWeight, k, n, options.GptqDamping);
+        for (int i = 0; i < k; i++) weight.AsSpan((int)((long)order[i] * n), n).CopyTo(permutedWeight.AsSpan((int)((long)i * n), n));
+        var inverse = InverseFactor(hessian.Permuted(order), permutedWeight, k, n, options.GptqDamping);
         int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
         for (int first = 0; first < k; first += batch)
         {
@@ -121,7 +120,8 @@ internal static class GptqSolver
             for (int row = first; row < last; row++)
             {
                 int original = order[row], block = original / blockSize, within = original % blockSize;
-                double diagonal = inverse[(long)row * k + row];
+                var inverseRow = inverse.Row(row);
+                double diagonal = inverseRow[0];
                 var current = permutedWeight.AsSpan((int)((long)row * n), n);
                 var error = errors.AsSpan((row - first) * n, n);
                 for (int c = 0; c < n; c++)
@@ -132,67 +132,71 @@ internal static class GptqSolver
                     error[c] = (float)((current[c] - p.Value(code)) / diagonal);
                 }
                 for (int later = row + 1; later < last; later++)
-                    TensorPrimitives.MultiplyAdd(error, (float)-inverse[(long)row * k + later], permutedWeight.AsSpan((int)((long)later * n), n), permutedWeight.AsSpan((int)((long)later * n), n));
+                    TensorPrimitives.MultiplyAdd(error, (float)-inverseRow[later - row], permutedWeight.AsSpan((int)((long)later * n), n), permutedWeight.AsSpan((int)((long)later * n), n));
             }
             Parallel.For(last, k, later =>
             {
                 var target = permutedWeight.AsSpan((int)((long)later * n), n);
                 for (int row = first; row < last; row++)
-                    TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[(long)row * k + later], target, target);
+                    TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[row, later], target, target);
             });
         }
     }
 
     /// <summary>
-    /// The upper-triangular U with Uᵀ·U = (H + λ·mean(diag H)·I)⁻¹, as GPTQ uses it. Inputs that never fire (zero
-    /// diagonal) get a unit diagonal and their weight rows are zeroed (they never contribute). Computed as U = R⁻¹
-    /// where H = R·Rᵀ with R upper triangular (a Cholesky factorisation from the last row up).
+    /// The upper-triangular U with Uᵀ·U = (H + λ·mean(diag H)·I)⁻¹, as GPTQ uses it, computed in place of H. Inputs that
+    /// never fire (zero diagonal) get a unit diagonal and their weight rows are zeroed (they never contribute). H is
+    /// factored as R·Rᵀ with R upper triangular (Cholesky from the last row up), each R entry replacing the H entry it
+    /// is the last to need; then R is inverted row by row from the bottom, each row of U replacing R's row once the
+    /// rows below it are done.
     /// </summary>
-    private static double[] InverseFactor(double[] h, float[] weight, int k, int n, double damping)
+    private static SymmetricMatrix InverseFactor(SymmetricMatrix h, float[] weight, int k, int n, double damping)
     {
         double mean = 0;
         for (int i = 0; i < k; i++)
         {
-            if (h[(long)i * k + i] == 0)
+            if (h[i, i] == 0)
             {
-                h[(long)i * k + i] = 1;
+                h[i, i] = 1;
                 weight.AsSpan((int)((long)i * n), n).Clear();
             }
-            mean += h[(long)i * k + i];
+            mean += h[i, i];
         }
         mean /= k;
-        for (int i = 0; i < k; i++) h[(long)i * k + i] += damping * mean;
+        for (int i = 0; i < k; i++) h[i, i] += damping * mean;
 
-        var r = new double[(long)k * k];
         for (int i = k - 1; i >= 0; i--)
         {
-            var rowI = r.AsSpan((int)((long)i * k + i + 1), k - i - 1);
-            double pivot = h[(long)i * k + i] - TensorPrimitives.Dot<double>(rowI, rowI);
+            var rowI = h.Row(i)[1..];
+            double pivot = h[i, i] - TensorPrimitives.Dot<double>(rowI, rowI);
             if (!(pivot > 0)) throw new InvalidOperationException("The GPTQ Hessian is not positive definite even after damping; raise GptqDamping (e.g. 0.1) or give more calibration data.");
             double diagonal = Math.Sqrt(pivot);
-            r[(long)i * k + i] = diagonal;
+            h[i, i] = diagonal;
             int column = i;
             Parallel.For(0, i, j =>
             {
-                var pivotRow = r.AsSpan((int)((long)column * k + column + 1), k - column - 1);
-                var rowJ = r.AsSpan((int)((long)j * k + column + 1), k - column - 1);
-                r[(long)j * k + column] = (h[(long)j * k + column] - TensorPrimitives.Dot<double>(rowJ, pivotRow)) / diagonal;
+                var rowJ = h.Row(j);
+                var pivotRow = h.Row(column)[1..];
+                rowJ[column - j] = (rowJ[column - j] - TensorPrimitives.Dot<double>(rowJ[(column - j + 1)..], pivotRow)) / diagonal;
             });
         }
 
-        var u = new double[(long)k * k];
+        var target = new double[k];
         for (int i = k - 1; i >= 0; i--)
         {
-            var target = u.AsSpan((int)((long)i * k), k);
+            var rowR = h.Row(i);
+            var row = target.AsSpan(0, k - i);
+            row.Clear();
             for (int m = i + 1; m < k; m++)
             {
-                double factor = r[(long)i * k + m];
-                if (factor != 0) TensorPrimitives.MultiplyAdd(u.AsSpan((int)((long)m * k + m), k - m), factor, target[m..], target[m..]);
+                double factor = rowR[m - i];
+                if (factor != 0) TensorPrimitives.MultiplyAdd<double>(h.Row(m), factor, row[(m - i)..], row[(m - i)..]);
             }
-            double inverseDiagonal = 1 / r[(long)i * k + i];
-            TensorPrimitives.Multiply(target[(i + 1)..], -inverseDiagonal, target[(i + 1)..]);
-            target[i] = inverseDiagonal;
+            double inverseDiagonal = 1 / rowR[0];
+            TensorPrimitives.Multiply<double>(row[1..], -inverseDiagonal, row[1..]);
+            row[0] = inverseDiagonal;
+            row.CopyTo(rowR);
         }
-        return u;
+        return h;
     }
 }
