@@ -113,7 +113,7 @@ public static class OnnxQuantizer
                 notes.Add(note);
             }
             progress?.Report(new QuantizationProgress("Planned", plan.Count(d => d.Quantize), plan.Count));
-            using var hessians = options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyPlanner.HessiansFor(graph, plan, calibrationData!, options, progress, cancellationToken) : null;
+            using var hessians = options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyPlanner.HessiansFor(graph, calibrationData!, options, progress, cancellationToken) : null;
             working.Spill = spill;
             nodes = WeightOnlyEmitter.Emit(graph, plan, options, hessians, progress, cancellationToken);
         }

@@ -129,6 +129,32 @@ public class GptqTests
     }
 
     [Fact]
+    public void Weights_that_read_the_same_input_share_one_factor_and_each_gets_its_own_gptq_solution()
+    {
+        var wa = Metrics.RandomFloats(K * N, 41, 0.1f);
+        var wb = Metrics.RandomFloats(K * N, 42, 0.1f);
+        var b = new GraphBuilder("shared_input");
+        var x = b.Input("x", DataType.Float, "rows", (long)K);
+        b.Node("MatMul", new[] { x, b.Initializer("wa", new long[] { K, N }, wa) }, "ya");
+        b.Node("MatMul", new[] { x, b.Initializer("wb", new long[] { K, N }, wb) }, "yb");
+        b.Output("ya", DataType.Float, "rows", (long)N);
+        b.Output("yb", DataType.Float, "rows", (long)N);
+        var samples = Enumerable.Range(0, 24).Select(i => CorrelatedInputs(Rows, 2000 + 10 * i)).ToList();
+        var data = CalibrationData.FromInputs(samples.Select(v => (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(v, new[] { Rows, K })) }));
+        foreach (bool actOrder in new[] { false, true })
+        {
+            var settings = Options(WeightOnlyAlgorithm.Gptq);
+            settings = settings with { WeightOnly = settings.WeightOnly with { GptqActOrder = actOrder } };
+            var gptq = OnnxQuantizer.Quantize(b.Build(), settings, data).Model;
+            foreach (var (node, weight) in gptq.Graph.Node.Zip(new[] { wa, wb }))
+            {
+                var expected = GptqSolver.Quantize((float[])weight.Clone(), K, N, SymmetricMatrix.FromFull(Hessian(samples), K), settings.WeightOnly);
+                Assert.Equal(expected.Codes, TensorData.ReadBytes(gptq.Graph.Initializer.Single(t => t.Name == node.Input[1]), null).ToArray());
+            }
+        }
+    }
+
+    [Fact]
     public void The_packed_factorisation_in_place_matches_a_full_matrix_solution()
     {
         const int k = 64, n = 16;

@@ -25,6 +25,9 @@ internal sealed class WeightOnlyEmitter : EmitContext
     /// <summary>The index in the original node list of the node being rewritten.</summary>
     private int _nodeIndex;
 
+    /// <summary>GPTQ: the factor of the last input observed, for the weights that read the same input (q/k/v, gate/up).</summary>
+    private (string Input, GptqFactor Factor)? _lastFactor;
+
     private WeightOnlyEmitter(GraphEditor graph, QuantizationOptions options, SequentialHessianObserver? hessians)
         : base(graph, options)
     {
@@ -148,17 +151,26 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private static string Describe(string opType, WeightOnlyOptions settings, double bitsPerWeight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
         $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {bitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
+    /// <summary>The GPTQ factor of <paramref name="activation"/>'s Hessian, observed through the nodes rewritten so far.</summary>
+    private GptqFactor FactorFor(string activation, int k, WeightOnlyOptions settings)
+    {
+        if (_lastFactor is { } last && last.Input == activation && last.Factor.ActOrder == settings.GptqActOrder) return last.Factor;
+        _lastFactor = null;
+        var factor = GptqFactor.Of(_hessians!.For(activation, Nodes, _nodeIndex, k), settings);
+        _lastFactor = (activation, factor);
+        return factor;
+    }
+
     private (string Codes, string Scales, string? ZeroPoints, double BitsPerWeight) Quantized(WeightLayout layout, WeightOnlyOptions settings, bool gatherLayout = false, string? activation = null)
     {
         var (valueName, tensor, k, n, transposed) = layout;
         var key = $"{valueName}|{transposed}|{gatherLayout}|{settings.Bits}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
-        bool gptq = settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null;
-        var hessian = gptq ? _hessians!.For(activation!, Nodes, _nodeIndex, k) : null;
+        var factor = settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null ? FactorFor(activation, k, settings) : null;
         var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
         var values = MemoryMarshal.Cast<byte, float>(raw.Span);
         BlockQuantizedWeight weight;
-        if (hessian is not null)
+        if (factor is not null)
         {
             var rows = new float[(long)k * n];
             if (transposed)
@@ -167,7 +179,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
                     for (int r = 0; r < k; r++) rows[(long)r * n + c] = values[c * k + r];
             }
             else values.CopyTo(rows);
-            weight = GptqSolver.Quantize(rows, k, n, hessian, settings);
+            weight = GptqSolver.Quantize(rows, k, n, factor, settings);
         }
         else
         {

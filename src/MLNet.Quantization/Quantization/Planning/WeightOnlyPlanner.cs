@@ -90,6 +90,6 @@ internal static class WeightOnlyPlanner
     }
 
     /// <summary>GPTQ: an observer of the input statistics of every planned MatMul/Gemm, gathered layer by layer.</summary>
-    public static WeightOnly.SequentialHessianObserver HessiansFor(GraphEditor graph, IReadOnlyList<WeightOnlyDecision> plan, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken) =>
-        new(graph, plan.Where(d => d.Quantize && d.Node.OpType != "Gather").Select(d => d.Node.Input[0]), data, options, progress, cancellationToken);
+    public static WeightOnly.SequentialHessianObserver HessiansFor(GraphEditor graph, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken) =>
+        new(graph, data, options, progress, cancellationToken);
 }

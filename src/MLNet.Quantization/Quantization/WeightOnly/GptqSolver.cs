@@ -21,8 +21,16 @@ internal static class GptqSolver
     /// Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) given H = Σ xᵀx, which is overwritten
     /// by its inverse factor (so the solver needs no second K×K buffer).
     /// </summary>
-    public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options)
+    public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options) =>
+        Quantize(weight, k, n, GptqFactor.Of(hessian, options), options);
+
+    /// <summary>
+    /// Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) with a factor made from its inputs'
+    /// Hessian; one factor serves every weight that reads the same input (q/k/v, gate/up).
+    /// </summary>
+    public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, GptqFactor factor, WeightOnlyOptions options)
     {
+        if (factor.Inverse.Size != k || factor.ActOrder != options.GptqActOrder) throw new ArgumentException("The GPTQ factor was made for another input width or order.", nameof(factor));
         int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
         int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
         var codes = new byte[(long)n * blocks * bytesPerBlock];
@@ -30,10 +38,11 @@ internal static class GptqSolver
         var zeroPoints = new byte[(long)n * blocks];
         if (options.GptqActOrder)
         {
-            QuantizeInActOrder(weight, k, n, hessian, options, codes, scales, zeroPoints);
+            QuantizeInActOrder(weight, k, n, factor, options, codes, scales, zeroPoints);
             return new BlockQuantizedWeight(k, n, bits, blockSize, codes, scales, options.Symmetric ? null : BlockQuantizer.PackZeroPoints(zeroPoints, n, blocks, bits));
         }
-        var inverse = InverseFactor(hessian, weight, k, n, options.GptqDamping);
+        foreach (int input in factor.DeadInputs) weight.AsSpan((int)((long)input * n), n).Clear();
+        var inverse = factor.Inverse;
         var parameters = new BlockParameters[n];
         var column = new float[blockSize];
         int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
@@ -87,7 +96,7 @@ internal static class GptqSolver
     /// Act-order with static groups: block parameters from the float weight, rows permuted by decreasing diag(H),
     /// quantized and compensated in that order, codes written back to their natural places.
     /// </summary>
-    private static void QuantizeInActOrder(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options, byte[] codes, float[] scales, byte[] zeroPoints)
+    private static void QuantizeInActOrder(float[] weight, int k, int n, GptqFactor factor, WeightOnlyOptions options, byte[] codes, float[] scales, byte[] zeroPoints)
     {
         int bits = options.Bits, blockSize = options.BlockSize, maxCode = (1 << bits) - 1;
         int blocks = (k + blockSize - 1) / blockSize, bytesPerBlock = blockSize * bits / 8;
@@ -108,10 +117,11 @@ internal static class GptqSolver
             }
         }
 
-        var order = Enumerable.Range(0, k).OrderByDescending(i => hessian[i, i]).ThenBy(i => i).ToArray();
+        var order = factor.Order;
+        foreach (int input in factor.DeadInputs) weight.AsSpan((int)((long)input * n), n).Clear();
         var permutedWeight = new float[(long)k * n];
         for (int i = 0; i < k; i++) weight.AsSpan((int)((long)order[i] * n), n).CopyTo(permutedWeight.AsSpan((int)((long)i * n), n));
-        var inverse = InverseFactor(hessian.Permuted(order), permutedWeight, k, n, options.GptqDamping);
+        var inverse = factor.Inverse;
         int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
         for (int first = 0; first < k; first += batch)
         {
@@ -141,62 +151,5 @@ internal static class GptqSolver
                     TensorPrimitives.MultiplyAdd(errors.AsSpan((row - first) * n, n), (float)-inverse[row, later], target, target);
             });
         }
-    }
-
-    /// <summary>
-    /// The upper-triangular U with Uᵀ·U = (H + λ·mean(diag H)·I)⁻¹, as GPTQ uses it, computed in place of H. Inputs that
-    /// never fire (zero diagonal) get a unit diagonal and their weight rows are zeroed (they never contribute). H is
-    /// factored as R·Rᵀ with R upper triangular (Cholesky from the last row up), each R entry replacing the H entry it
-    /// is the last to need; then R is inverted row by row from the bottom, each row of U replacing R's row once the
-    /// rows below it are done.
-    /// </summary>
-    private static SymmetricMatrix InverseFactor(SymmetricMatrix h, float[] weight, int k, int n, double damping)
-    {
-        double mean = 0;
-        for (int i = 0; i < k; i++)
-        {
-            if (h[i, i] == 0)
-            {
-                h[i, i] = 1;
-                weight.AsSpan((int)((long)i * n), n).Clear();
-            }
-            mean += h[i, i];
-        }
-        mean /= k;
-        for (int i = 0; i < k; i++) h[i, i] += damping * mean;
-
-        for (int i = k - 1; i >= 0; i--)
-        {
-            var rowI = h.Row(i)[1..];
-            double pivot = h[i, i] - TensorPrimitives.Dot<double>(rowI, rowI);
-            if (!(pivot > 0)) throw new InvalidOperationException("The GPTQ Hessian is not positive definite even after damping; raise GptqDamping (e.g. 0.1) or give more calibration data.");
-            double diagonal = Math.Sqrt(pivot);
-            h[i, i] = diagonal;
-            int column = i;
-            Parallel.For(0, i, j =>
-            {
-                var rowJ = h.Row(j);
-                var pivotRow = h.Row(column)[1..];
-                rowJ[column - j] = (rowJ[column - j] - TensorPrimitives.Dot<double>(rowJ[(column - j + 1)..], pivotRow)) / diagonal;
-            });
-        }
-
-        var target = new double[k];
-        for (int i = k - 1; i >= 0; i--)
-        {
-            var rowR = h.Row(i);
-            var row = target.AsSpan(0, k - i);
-            row.Clear();
-            for (int m = i + 1; m < k; m++)
-            {
-                double factor = rowR[m - i];
-                if (factor != 0) TensorPrimitives.MultiplyAdd<double>(h.Row(m), factor, row[(m - i)..], row[(m - i)..]);
-            }
-            double inverseDiagonal = 1 / rowR[0];
-            TensorPrimitives.Multiply<double>(row[1..], -inverseDiagonal, row[1..]);
-            row[0] = inverseDiagonal;
-            row.CopyTo(rowR);
-        }
-        return h;
     }
 }

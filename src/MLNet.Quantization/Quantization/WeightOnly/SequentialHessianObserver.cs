@@ -23,24 +23,20 @@ internal sealed class SequentialHessianObserver : IDisposable
     private readonly IReadOnlyList<NodeProto> _original;
     private readonly Dictionary<string, ValueInfoProto> _graphInputs;
     private readonly List<Dictionary<string, NamedOnnxValue>> _kept = new();
-    private readonly Dictionary<string, int> _usesLeft;
     private readonly CancellationToken _cancellationToken;
     private int _nodesRun;
-    private (string Tensor, SymmetricMatrix Hessian)? _shared;
 
     /// <summary>Reads the calibration samples (up to <see cref="QuantizationOptions.MaxCalibrationSamples"/>) and checks them.</summary>
     /// <param name="graph">The graph being rewritten; its node list is the original, in graph order.</param>
-    /// <param name="inputs">The input tensor of each MatMul/Gemm that GPTQ will quantize, one entry per node.</param>
     /// <param name="data">The calibration samples.</param>
     /// <param name="options">The sample limit.</param>
     /// <param name="progress">Receives one report per sample read.</param>
     /// <param name="cancellationToken">Checked before each sample and each session run.</param>
-    public SequentialHessianObserver(GraphEditor graph, IEnumerable<string> inputs, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
+    public SequentialHessianObserver(GraphEditor graph, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
     {
         _graph = graph;
         _original = graph.Graph.Node.ToList();
         _cancellationToken = cancellationToken;
-        _usesLeft = inputs.GroupBy(t => t, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         _graphInputs = graph.Graph.Input.Where(i => !graph.IsInitializer(i.Name)).ToDictionary(i => i.Name, StringComparer.Ordinal);
         var inputNames = _graphInputs.Keys.ToList();
         foreach (var sample in data.Read(inputNames))
@@ -54,13 +50,9 @@ internal sealed class SequentialHessianObserver : IDisposable
         if (_kept.Count == 0) throw new InvalidOperationException($"The calibration data ({data.Description}) holds no samples; GPTQ needs representative inputs (128 or more rows are typical).");
     }
 
-    /// <summary>Number of ONNX Runtime sessions run so far (one per group of layers that share an input).</summary>
-    public int Segments { get; private set; }
-
     /// <summary>
     /// The Hessian of <paramref name="tensor"/>, the input of original node <paramref name="nodeIndex"/>, with every
-    /// node before it as <paramref name="written"/> holds them (quantized where already done). The caller may overwrite
-    /// the matrix.
+    /// node before it as <paramref name="written"/> holds them (quantized where already done). A new matrix each call.
     /// </summary>
     /// <param name="tensor">The MatMul/Gemm input whose statistics are wanted.</param>
     /// <param name="written">The rewritten node list so far: it computes every value the original nodes before <paramref name="nodeIndex"/> computed.</param>
@@ -68,15 +60,6 @@ internal sealed class SequentialHessianObserver : IDisposable
     /// <param name="k">The number of values per row of <paramref name="tensor"/>.</param>
     public SymmetricMatrix For(string tensor, IReadOnlyList<NodeProto> written, int nodeIndex, int k)
     {
-        int usesLeft = _usesLeft.TryGetValue(tensor, out var uses) ? uses - 1 : 0;
-        _usesLeft[tensor] = usesLeft;
-        if (_shared is { } shared && shared.Tensor == tensor)
-        {
-            if (usesLeft > 0) return shared.Hessian.Clone();
-            _shared = null;
-            return shared.Hessian;
-        }
-        _shared = null;
         var needed = ReadFrom(nodeIndex);
         RunWritten(written, needed, nodeIndex);
         var hessian = new SymmetricMatrix(k);
@@ -88,7 +71,6 @@ internal sealed class SequentialHessianObserver : IDisposable
             Accumulate(hessian, tensor, value, s + 1, k);
         }
         Drop(needed);
-        if (usesLeft > 0) _shared = (tensor, hessian.Clone());
         return hessian;
     }
 
@@ -159,7 +141,6 @@ internal sealed class SequentialHessianObserver : IDisposable
 
         using var sessionOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, EnableCpuMemArena = false };
         using var session = new InferenceSession(model.ToByteArray(), sessionOptions);
-        Segments++;
         for (int s = 0; s < _kept.Count; s++)
         {
             _cancellationToken.ThrowIfCancellationRequested();

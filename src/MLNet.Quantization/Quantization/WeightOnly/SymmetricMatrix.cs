@@ -22,17 +22,8 @@ internal sealed class SymmetricMatrix
         _values = new double[count];
     }
 
-    private SymmetricMatrix(int size, double[] values)
-    {
-        Size = size;
-        _values = values;
-    }
-
     /// <summary>K, the number of rows and columns.</summary>
     public int Size { get; }
-
-    /// <summary>Bytes the values take.</summary>
-    public long Bytes => 8L * _values.LongLength;
 
     /// <summary>Row <paramref name="row"/> from its diagonal on: element m is column <paramref name="row"/> + m.</summary>
     public Span<double> Row(int row) => _values.AsSpan((int)Start(row), Size - row);
@@ -40,9 +31,6 @@ internal sealed class SymmetricMatrix
     /// <summary>The element at (<paramref name="row"/>, <paramref name="column"/>), either order.</summary>
     public ref double this[int row, int column] =>
         ref row <= column ? ref _values[Start(row) + column - row] : ref _values[Start(column) + row - column];
-
-    /// <summary>A copy.</summary>
-    public SymmetricMatrix Clone() => new(Size, (double[])_values.Clone());
 
     /// <summary>The matrix with rows and columns visited in <paramref name="order"/>: result(i, j) = this(order[i], order[j]).</summary>
     public SymmetricMatrix Permuted(IReadOnlyList<int> order)
