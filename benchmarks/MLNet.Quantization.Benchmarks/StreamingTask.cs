@@ -17,10 +17,13 @@ namespace MLNet.Quantization.Benchmarks;
 /// <c>mlnet-quantize</c> process whose peak working set (the kernel's high-water mark, VmHWM) is sampled while it
 /// runs; then the float and the quantized model each run once in ONNX Runtime on 8 tokens and their logits are compared.
 /// The float-compute INT4 model is also dequantized (streamed the same way) and must give the INT4 model's logits.
+/// GPTQ calibrates on <see cref="CalibrationSamples"/> sequences of random token ids written as a test-data folder,
+/// so its peak shows what layer-by-layer observation holds: one layer's weights, one Hessian (K = 11008 for the down
+/// projections) and the calibration activations.
 /// </summary>
 public static class StreamingTask
 {
-    private const int Hidden = 4096, Intermediate = 11008, Vocabulary = 32000, Tokens = 8;
+    private const int Hidden = 4096, Intermediate = 11008, Vocabulary = 32000, Tokens = 8, CalibrationSamples = 16, CalibrationTokens = 32;
 
     /// <summary>Runs the task in <paramref name="folder"/> with a decoder of <paramref name="layers"/> layers.</summary>
     /// <param name="folder">Where the models go (needs about 2.5× the float model's size in free disk).</param>
@@ -42,6 +45,7 @@ public static class StreamingTask
             ("int4-rtn-b32", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32" }),
             ("int4-rtn-b32-fp32compute", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--accuracy-level", "0" }),
             ("dynamic-int8", Array.Empty<string>()),
+            ("int4-gptq-b32", new[] { "--mode", "weight-only", "--bits", "4", "--block-size", "32", "--algorithm", "gptq", "--calibration-data", WriteCalibration(Path.Combine(folder, "calibration")) }),
         };
         var cli = Path.Combine(AppContext.BaseDirectory, "mlnet-quantize.dll");
         foreach (var (name, options) in runs.Where(r => only is null || only.Split(',').Contains(r.Name)))
@@ -68,6 +72,20 @@ public static class StreamingTask
             File.Delete(restored + ".data");
         }
         return 0;
+    }
+
+    /// <summary>Random token id sequences (another seed than the evaluation tokens) in the ONNX test-data layout.</summary>
+    private static string WriteCalibration(string folder)
+    {
+        var random = new Random(11);
+        for (int sample = 0; sample < CalibrationSamples; sample++)
+        {
+            var set = Directory.CreateDirectory(Path.Combine(folder, $"test_data_set_{sample}")).FullName;
+            var ids = new long[CalibrationTokens];
+            for (int i = 0; i < ids.Length; i++) ids[i] = random.Next(Vocabulary);
+            File.WriteAllBytes(Path.Combine(set, "input_0.pb"), TensorData.FromInt64("input_ids", new long[] { 1, CalibrationTokens }, ids).ToByteArray());
+        }
+        return folder;
     }
 
     /// <summary>Runs the CLI in a child process, sampling its VmHWM every 20 ms.</summary>

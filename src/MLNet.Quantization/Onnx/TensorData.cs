@@ -23,7 +23,11 @@ internal static class TensorData
     /// <param name="baseDirectory">The folder external locations are relative to; null when the model came from memory.</param>
     public static ReadOnlyMemory<byte> ReadBytes(TensorProto tensor, string? baseDirectory)
     {
-        if (ExternalDataReference.IsExternal(tensor)) return ReadExternal(tensor, baseDirectory);
+        if (ExternalDataReference.IsExternal(tensor))
+        {
+            var reference = ExternalDataReference.Parse(tensor);
+            return TensorSpill.Find(reference.Location) is { } spill ? spill.Read(reference, tensor.Name) : ReadExternal<byte>(tensor, baseDirectory);
+        }
         if (!tensor.RawData.IsEmpty) return tensor.RawData.Memory;
         return TypedFieldsToBytes(tensor);
     }
@@ -51,6 +55,7 @@ internal static class TensorData
         if (type == DataType.Float)
         {
             if (!ExternalDataReference.IsExternal(tensor) && tensor.RawData.IsEmpty) return tensor.FloatData.ToArray();
+            if (ExternalDataReference.IsExternal(tensor) && TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is null) return ReadExternal<float>(tensor, baseDirectory);
             var bytes = ReadBytes(tensor, baseDirectory).Span;
             CheckLength(tensor, bytes.Length, 4);
             return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
@@ -153,10 +158,11 @@ internal static class TensorData
             throw new OnnxFormatException($"Tensor '{tensor.Name}' holds {byteLength} bytes but its shape [{string.Join(",", tensor.Dims)}] needs {expected}. The model is corrupt or truncated.");
     }
 
-    private static ReadOnlyMemory<byte> ReadExternal(TensorProto tensor, string? baseDirectory)
+    /// <summary>A tensor's bytes from its external data file, read straight into a new array of <typeparamref name="T"/>.</summary>
+    private static T[] ReadExternal<T>(TensorProto tensor, string? baseDirectory)
+        where T : unmanaged
     {
         var reference = ExternalDataReference.Parse(tensor);
-        if (TensorSpill.Find(reference.Location) is { } spill) return spill.Read(reference, tensor.Name);
         if (baseDirectory is null)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' keeps its data in an external file, but the model was loaded from memory. Load it from its file path so the data file can be found.");
         var path = reference.ResolvePath(baseDirectory, tensor.Name);
@@ -170,9 +176,11 @@ internal static class TensorData
         if (length > int.MaxValue)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' is {length} bytes; single tensors over 2 GiB are not supported.");
         GarbageBound.Check();
-        var buffer = new byte[length];
+        int size = Marshal.SizeOf<T>();
+        if (length % size != 0) throw new OnnxFormatException($"Tensor '{tensor.Name}' has {length} bytes of external data, not a whole number of {size}-byte values.");
+        var buffer = new T[length / size];
         stream.Position = reference.Offset;
-        stream.ReadExactly(buffer);
+        stream.ReadExactly(MemoryMarshal.AsBytes(buffer.AsSpan()));
         return buffer;
     }
 

@@ -151,6 +151,17 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private static string Describe(string opType, WeightOnlyOptions settings, double bitsPerWeight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
         $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {bitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
+    /// <summary>The weight as a new [K, N] row-major array GPTQ may change: read straight into it, or transposed from [N, K].</summary>
+    private float[] WeightRows(TensorProto tensor, int k, int n, bool transposed)
+    {
+        if (!transposed) return TensorData.ReadFloats(tensor, Graph.Model.BaseDirectory);
+        var values = MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory).Span);
+        var rows = new float[(long)k * n];
+        for (int c = 0; c < n; c++)
+            for (int r = 0; r < k; r++) rows[(long)r * n + c] = values[c * k + r];
+        return rows;
+    }
+
     /// <summary>The GPTQ factor of <paramref name="activation"/>'s Hessian, observed through the nodes rewritten so far.</summary>
     private GptqFactor FactorFor(string activation, int k, WeightOnlyOptions settings)
     {
@@ -167,24 +178,10 @@ internal sealed class WeightOnlyEmitter : EmitContext
         var key = $"{valueName}|{transposed}|{gatherLayout}|{settings.Bits}";
         if (_weights.TryGetValue(key, out var existing)) return existing;
         var factor = settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null ? FactorFor(activation, k, settings) : null;
-        var raw = TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory);
-        var values = MemoryMarshal.Cast<byte, float>(raw.Span);
-        BlockQuantizedWeight weight;
-        if (factor is not null)
-        {
-            var rows = new float[(long)k * n];
-            if (transposed)
-            {
-                for (int c = 0; c < n; c++)
-                    for (int r = 0; r < k; r++) rows[(long)r * n + c] = values[c * k + r];
-            }
-            else values.CopyTo(rows);
-            weight = GptqSolver.Quantize(rows, k, n, factor, settings);
-        }
-        else
-        {
-            weight = BlockQuantizer.Quantize(values, k, n, transposed, settings with { Algorithm = settings.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyAlgorithm.Rtn : settings.Algorithm });
-        }
+        var weight = factor is not null
+            ? GptqSolver.Quantize(WeightRows(tensor, k, n, transposed), k, n, factor, settings)
+            : BlockQuantizer.Quantize(MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory).Span), k, n, transposed,
+                settings with { Algorithm = settings.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyAlgorithm.Rtn : settings.Algorithm });
         var stem = Sanitize(valueName);
         var codes = Graph.UniqueName($"{stem}_Q{settings.Bits}");
         var codeDims = gatherLayout ? new long[] { n, (long)weight.BlockCount * weight.BytesPerBlock } : new long[] { n, weight.BlockCount, weight.BytesPerBlock };

@@ -46,10 +46,10 @@ internal static class GptqSolver
         var parameters = new BlockParameters[n];
         var column = new float[blockSize];
         int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
+        var errors = new float[(long)Math.Min(batch, k) * n];
         for (int first = 0; first < k; first += batch)
         {
             int last = Math.Min(first + batch, k);
-            var errors = new float[(last - first) * n];
             for (int row = first; row < last; row++)
             {
                 if (row % blockSize == 0)
@@ -123,10 +123,10 @@ internal static class GptqSolver
         for (int i = 0; i < k; i++) weight.AsSpan((int)((long)order[i] * n), n).CopyTo(permutedWeight.AsSpan((int)((long)i * n), n));
         var inverse = factor.Inverse;
         int batch = (LazyBatch + blockSize - 1) / blockSize * blockSize;
+        var errors = new float[(long)Math.Min(batch, k) * n];
         for (int first = 0; first < k; first += batch)
         {
             int last = Math.Min(first + batch, k);
-            var errors = new float[(last - first) * n];
             for (int row = first; row < last; row++)
             {
                 int original = order[row], block = original / blockSize, within = original % blockSize;
