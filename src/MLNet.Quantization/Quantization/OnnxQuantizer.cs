@@ -163,8 +163,9 @@ public static class OnnxQuantizer
     /// In dynamic, weight-only and float16 modes memory stays bounded by the largest tensor, not the model: weights in
     /// external data are read one tensor at a time, and each quantized tensor goes to a scratch file next to the output
     /// as soon as it is made, to be copied into the output's data file when the model is written. A model over 2 GiB is
-    /// read and written with external data. Static mode keeps its rewritten tensors in memory, since calibration and
-    /// tuning run the model in ONNX Runtime while it is being rewritten.
+    /// read and written with external data. GPTQ calibrates layer by layer in the same pass, running only the nodes
+    /// rewritten since the previous layer, so it too holds one layer at a time. Static mode keeps its rewritten
+    /// tensors in memory, since calibration and tuning run the model in ONNX Runtime while it is being rewritten.
     /// </para>
     /// </remarks>
     public static QuantizationReport QuantizeFile(string inputPath, string outputPath, QuantizationOptions? options = null, ExternalDataMode externalData = ExternalDataMode.Auto, IProgress<QuantizationProgress>? progress = null, CalibrationData? calibrationData = null, CancellationToken cancellationToken = default)

@@ -14,10 +14,12 @@ public enum WeightOnlyAlgorithm
     Hqq = 1,
 
     /// <summary>
-    /// GPTQ (Frantar et al. 2023): needs calibration data. Each layer's input statistics H = Σ xᵀx are observed on the
-    /// float model; rows of the weight are quantized in order and each row's rounding error is compensated on the rows
-    /// still to come through H⁻¹, so the layer's output, not its weight, stays closest to float. Embedding tables
-    /// (Gather) have no inputs to observe and use RTN.
+    /// GPTQ (Frantar et al. 2023): needs calibration data. Layers are quantized in graph order, and each layer's input
+    /// statistics H = Σ xᵀx are observed on the inputs that reach it through the layers already quantized; rows of
+    /// the weight are quantized in order and each row's rounding error is compensated on the rows still to come
+    /// through H⁻¹, so the layer's output, not its weight, stays closest to float. Memory holds one layer's weight and
+    /// Hessian plus the values each calibration sample still needs, never the whole model. Embedding tables (Gather)
+    /// have no inputs to observe and use RTN.
     /// </summary>
     Gptq = 2,
 }
