@@ -7,6 +7,7 @@ using MLNet.Quantization.Benchmarks;
 // memory and time with N samples; "exported DIR [qdq|qoperator]" quantizes and compares the exported-style models;
 // "weight-only DIR [LAYERS] [RUNS]" quantizes a 1.1 GB decoder-shaped feed-forward stack to 4/8-bit weight-only and dynamic INT8 and compares each at batch 1;
 // "streaming DIR [LAYERS] [RUNS]" writes a decoder over 4 GB in external data and measures the quantizing process's peak working set (INT4 and dynamic INT8);
+// "torch-decoder DIR" judges the weight-only formats on a decoder PyTorch exported (benchmarks/torch-export/export_decoder.py DIR first);
 // "fuzz N" runs the fuzz property over N mutated models; "resnet18 DIR [N]" does the same for ML.NET's pretrained ResNet18 (NuGet package, opset 8) with N calibration images; anything else runs BenchmarkDotNet.
 return args.FirstOrDefault() switch
 {
@@ -16,6 +17,7 @@ return args.FirstOrDefault() switch
     "resnet18" => ResNet18Task.Run(args.ElementAtOrDefault(1) ?? "artifacts/resnet18", int.Parse(args.ElementAtOrDefault(2) ?? "100")),
     "streaming" => StreamingTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/streaming", int.Parse(args.ElementAtOrDefault(2) ?? "4"), args.ElementAtOrDefault(3)),
     "weight-only" => WeightOnlyTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/weight-only", int.Parse(args.ElementAtOrDefault(2) ?? "8"), args.ElementAtOrDefault(3)),
+    "torch-decoder" => TorchDecoderTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/torch-decoder"),
     "fuzz" => Fuzz(int.Parse(args.ElementAtOrDefault(1) ?? "10000")),
     "calibration" => CalibrationTask.Run(args.ElementAtOrDefault(1) ?? "artifacts/bert/bert.onnx", int.Parse(args.ElementAtOrDefault(2) ?? "100")),
     _ => RunBenchmarks(args),

@@ -55,7 +55,12 @@ internal static class TensorData
         if (type == DataType.Float)
         {
             if (!ExternalDataReference.IsExternal(tensor) && tensor.RawData.IsEmpty) return tensor.FloatData.ToArray();
-            if (ExternalDataReference.IsExternal(tensor) && TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is null) return ReadExternal<float>(tensor, baseDirectory);
+            if (ExternalDataReference.IsExternal(tensor) && TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is null)
+            {
+                var floats = ReadExternal<float>(tensor, baseDirectory);
+                CheckLength(tensor, floats.Length * 4, 4);
+                return floats;
+            }
             var bytes = ReadBytes(tensor, baseDirectory).Span;
             CheckLength(tensor, bytes.Length, 4);
             return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
