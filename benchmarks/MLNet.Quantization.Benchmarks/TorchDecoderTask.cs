@@ -65,7 +65,7 @@ public static class TorchDecoderTask
             if (options is not null)
             {
                 var watch = Stopwatch.StartNew();
-                var report = OnnxQuantizer.QuantizeFile(floatPath, path, options, ExternalDataMode.Never, null, options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? data : null);
+                var report = OnnxQuantizer.QuantizeFile(floatPath, path, options, Onnx.ExternalDataMode.Never, null, options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq ? data : null);
                 seconds = watch.Elapsed.TotalSeconds;
                 var left = report.Nodes.Where(n => !n.Quantized).GroupBy(n => n.Detail).Select(g => $"{g.Count()}× {g.Key}");
                 detail = $"{report.Nodes.Count(n => n.Quantized)} of {report.Nodes.Count} nodes; float: {string.Join("; ", left)}";
