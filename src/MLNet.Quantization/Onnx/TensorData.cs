@@ -46,6 +46,38 @@ internal static class TensorData
         return bytes;
     }
 
+    /// <summary>
+    /// Columns [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of a 2-D float32 tensor as a
+    /// new row-major [rows, count] array; from an external data file only those columns are read, row by row.
+    /// </summary>
+    /// <param name="tensor">A 2-D float tensor.</param>
+    /// <param name="baseDirectory">The folder external locations are relative to.</param>
+    /// <param name="first">The first column.</param>
+    /// <param name="count">How many columns.</param>
+    public static float[] ReadFloatColumns(TensorProto tensor, string? baseDirectory, int first, int count)
+    {
+        if ((DataType)tensor.DataType != DataType.Float || tensor.Dims.Count != 2)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' is not a 2-D float tensor.");
+        long rows = tensor.Dims[0], columns = tensor.Dims[1];
+        if (first < 0 || count < 0 || first + count > columns) throw new ArgumentOutOfRangeException(nameof(count), $"Columns {first}..{first + count} are outside tensor '{tensor.Name}' ({columns} columns).");
+        var slab = new float[rows * count];
+        if (!ExternalDataReference.IsExternal(tensor) || TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is not null)
+        {
+            var all = MemoryMarshal.Cast<byte, float>(ReadFloatBytes(tensor, baseDirectory).Span);
+            for (long r = 0; r < rows; r++) all.Slice((int)(r * columns + first), count).CopyTo(slab.AsSpan((int)(r * count), count));
+            return slab;
+        }
+        var reference = ExternalDataReference.Parse(tensor);
+        using var stream = OpenExternal(tensor, reference, baseDirectory, rows * columns * 4);
+        var bytes = MemoryMarshal.AsBytes(slab.AsSpan());
+        for (long r = 0; r < rows; r++)
+        {
+            stream.Position = reference.Offset + (r * columns + first) * 4;
+            stream.ReadExactly(bytes.Slice((int)(r * count * 4), count * 4));
+        }
+        return slab;
+    }
+
     /// <summary>The tensor's values as floats. Supports float, double and integer element types.</summary>
     /// <param name="tensor">The tensor.</param>
     /// <param name="baseDirectory">The folder external locations are relative to.</param>
@@ -168,16 +200,8 @@ internal static class TensorData
         where T : unmanaged
     {
         var reference = ExternalDataReference.Parse(tensor);
-        if (baseDirectory is null)
-            throw new OnnxFormatException($"Tensor '{tensor.Name}' keeps its data in an external file, but the model was loaded from memory. Load it from its file path so the data file can be found.");
-        var path = reference.ResolvePath(baseDirectory, tensor.Name);
-        if (!File.Exists(path))
-            throw new OnnxFormatException($"External data file '{reference.Location}' for tensor '{tensor.Name}' was not found in '{baseDirectory}'. Copy the model's data file next to it.");
-        long expected = ElementCount(tensor) * Math.Max(1, ElementType.SizeOf(tensor.DataType));
-        long length = reference.Length ?? expected;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
-        if (reference.Offset + length > stream.Length)
-            throw new OnnxFormatException($"Tensor '{tensor.Name}' reads {length} bytes at offset {reference.Offset} of '{reference.Location}', but that file has only {stream.Length} bytes. The data file is truncated or belongs to another model.");
+        long length = reference.Length ?? ElementCount(tensor) * Math.Max(1, ElementType.SizeOf(tensor.DataType));
+        using var stream = OpenExternal(tensor, reference, baseDirectory, length);
         if (length > int.MaxValue)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' is {length} bytes; single tensors over 2 GiB are not supported.");
         GarbageBound.Check();
@@ -187,6 +211,23 @@ internal static class TensorData
         stream.Position = reference.Offset;
         stream.ReadExactly(MemoryMarshal.AsBytes(buffer.AsSpan()));
         return buffer;
+    }
+
+    /// <summary>Opens a tensor's external data file after checking that it holds <paramref name="length"/> bytes at the tensor's offset.</summary>
+    private static FileStream OpenExternal(TensorProto tensor, ExternalDataReference reference, string? baseDirectory, long length)
+    {
+        if (baseDirectory is null)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' keeps its data in an external file, but the model was loaded from memory. Load it from its file path so the data file can be found.");
+        var path = reference.ResolvePath(baseDirectory, tensor.Name);
+        if (!File.Exists(path))
+            throw new OnnxFormatException($"External data file '{reference.Location}' for tensor '{tensor.Name}' was not found in '{baseDirectory}'. Copy the model's data file next to it.");
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        if (reference.Offset + length > stream.Length)
+        {
+            stream.Dispose();
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' reads {length} bytes at offset {reference.Offset} of '{reference.Location}', but that file has only {stream.Length} bytes. The data file is truncated or belongs to another model.");
+        }
+        return stream;
     }
 
     private static ReadOnlyMemory<byte> TypedFieldsToBytes(TensorProto tensor)

@@ -155,6 +155,35 @@ public class GptqTests
     }
 
     [Fact]
+    public void A_weight_wider_than_one_column_slab_is_read_and_solved_in_slabs_with_the_codes_of_the_whole()
+    {
+        const int k = 64, n = GptqSolver.ColumnSlab + 904;
+        var weight = Metrics.RandomFloats(k * n, 51, 0.1f);
+        var b = new GraphBuilder("wide");
+        var x = b.Input("x", DataType.Float, "rows", (long)k);
+        b.Node("MatMul", new[] { x, b.Initializer("w", new long[] { k, n }, weight) }, "y");
+        b.Output("y", DataType.Float, "rows", (long)n);
+        using var folder = new TempFolder();
+        OnnxModelFile.Save(b.Build(), folder.File("wide.onnx"), ExternalDataMode.Always);
+        var samples = Enumerable.Range(0, 16).Select(i => CorrelatedInputs(Rows, 3000 + 10 * i).Take(Rows * k).ToArray()).ToList();
+        var data = CalibrationData.FromInputs(samples.Select(v => (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(v, new[] { Rows, k })) }));
+        var options = Options(WeightOnlyAlgorithm.Gptq);
+        var hessian = new double[k * k];
+        foreach (var v in samples)
+            for (int r = 0; r < Rows; r++)
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) hessian[i * k + j] += (double)v[r * k + i] * v[r * k + j];
+        var expected = GptqSolver.Quantize((float[])weight.Clone(), k, n, SymmetricMatrix.FromFull(hessian, k), options.WeightOnly);
+
+        OnnxQuantizer.QuantizeFile(folder.File("wide.onnx"), folder.File("q.onnx"), options, ExternalDataMode.Always, null, data);
+        var quantized = OnnxModelFile.Load(folder.File("q.onnx"));
+        var node = Assert.Single(quantized.Graph.Node);
+        Assert.Equal(expected.Codes, quantized.ReadTensorBytes(quantized.Graph.Initializer.Single(t => t.Name == node.Input[1])).ToArray());
+        Assert.Equal(expected.Scales, TensorData.ReadFloats(quantized.Graph.Initializer.Single(t => t.Name == node.Input[2]), quantized.BaseDirectory));
+        Assert.Equal(expected.ZeroPoints, quantized.ReadTensorBytes(quantized.Graph.Initializer.Single(t => t.Name == node.Input[3])).ToArray());
+    }
+
+    [Fact]
     public void The_packed_factorisation_in_place_matches_a_full_matrix_solution()
     {
         const int k = 64, n = 16;

@@ -151,14 +151,17 @@ internal sealed class WeightOnlyEmitter : EmitContext
     private static string Describe(string opType, WeightOnlyOptions settings, double bitsPerWeight, bool biasFolded) => string.Create(CultureInfo.InvariantCulture,
         $"{opType} {settings.Bits}-bit, block {settings.BlockSize}, {(settings.Symmetric ? "symmetric" : "asymmetric")}, {settings.Algorithm.ToString().ToUpperInvariant()}{(settings.Algorithm == WeightOnlyAlgorithm.Gptq && settings.GptqActOrder ? " act-order" : "")}, {bitsPerWeight:F2} bits/weight{(biasFolded ? ", bias folded in" : "")}");
 
-    /// <summary>The weight as a new [K, N] row-major array GPTQ may change: read straight into it, or transposed from [N, K].</summary>
-    private float[] WeightRows(TensorProto tensor, int k, int n, bool transposed)
+    /// <summary>
+    /// Columns [first, first + count) of the [K, N] weight as a new row-major array GPTQ may change: read straight into it
+    /// (from the data file, a slab at a time), or transposed from a [N, K] weight.
+    /// </summary>
+    private float[] WeightColumns(TensorProto tensor, int k, int n, bool transposed, int first, int count)
     {
-        if (!transposed) return TensorData.ReadFloats(tensor, Graph.Model.BaseDirectory);
+        if (!transposed) return first == 0 && count == n ? TensorData.ReadFloats(tensor, Graph.Model.BaseDirectory) : TensorData.ReadFloatColumns(tensor, Graph.Model.BaseDirectory, first, count);
         var values = MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory).Span);
-        var rows = new float[(long)k * n];
-        for (int c = 0; c < n; c++)
-            for (int r = 0; r < k; r++) rows[(long)r * n + c] = values[c * k + r];
+        var rows = new float[(long)k * count];
+        for (int c = 0; c < count; c++)
+            for (int r = 0; r < k; r++) rows[(long)r * count + c] = values[(first + c) * k + r];
         return rows;
     }
 
@@ -179,7 +182,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
         if (_weights.TryGetValue(key, out var existing)) return existing;
         var factor = settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null ? FactorFor(activation, k, settings) : null;
         var weight = factor is not null
-            ? GptqSolver.Quantize(WeightRows(tensor, k, n, transposed), k, n, factor, settings)
+            ? GptqSolver.QuantizeByColumns((first, count) => WeightColumns(tensor, k, n, transposed, first, count), k, n, factor, settings)
             : BlockQuantizer.Quantize(MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory).Span), k, n, transposed,
                 settings with { Algorithm = settings.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyAlgorithm.Rtn : settings.Algorithm });
         var stem = Sanitize(valueName);

@@ -24,6 +24,35 @@ internal static class GptqSolver
     public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options) =>
         Quantize(weight, k, n, GptqFactor.Of(hessian, options), options);
 
+    /// <summary>Output columns quantized at a time by <see cref="QuantizeByColumns"/>.</summary>
+    public const int ColumnSlab = 4096;
+
+    /// <summary>
+    /// Quantizes a [K, N] weight <see cref="ColumnSlab"/> output columns at a time: given the factor, GPTQ treats every
+    /// column on its own, so the slabs give the same codes as the whole weight while only one slab is in memory.
+    /// </summary>
+    /// <param name="readColumns">Reads columns [first, first + count) as a new [K, count] row-major array.</param>
+    /// <param name="k">Rows (inputs).</param>
+    /// <param name="n">Columns (outputs).</param>
+    /// <param name="factor">The factor of the inputs' Hessian.</param>
+    /// <param name="options">Bits, block size, symmetry.</param>
+    public static BlockQuantizedWeight QuantizeByColumns(Func<int, int, float[]> readColumns, int k, int n, GptqFactor factor, WeightOnlyOptions options)
+    {
+        if (n <= ColumnSlab) return Quantize(readColumns(0, n), k, n, factor, options);
+        BlockQuantizedWeight? whole = null;
+        for (int first = 0; first < n; first += ColumnSlab)
+        {
+            int count = Math.Min(ColumnSlab, n - first);
+            var slab = Quantize(readColumns(first, count), k, count, factor, options);
+            whole ??= new BlockQuantizedWeight(k, n, slab.Bits, slab.BlockSize, new byte[(long)n * slab.BlockCount * slab.BytesPerBlock], new float[(long)n * slab.BlockCount],
+                slab.ZeroPoints is null ? null : new byte[(long)n * slab.ZeroPointBytesPerColumn]);
+            slab.Codes.CopyTo(whole.Codes, (long)first * slab.BlockCount * slab.BytesPerBlock);
+            slab.Scales.CopyTo(whole.Scales, (long)first * slab.BlockCount);
+            slab.ZeroPoints?.CopyTo(whole.ZeroPoints!, (long)first * slab.ZeroPointBytesPerColumn);
+        }
+        return whole!;
+    }
+
     /// <summary>
     /// Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) with a factor made from its inputs'
     /// Hessian; one factor serves every weight that reads the same input (q/k/v, gate/up).
