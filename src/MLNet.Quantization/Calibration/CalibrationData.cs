@@ -3,9 +3,10 @@ using Microsoft.ML.OnnxRuntime;
 namespace MLNet.Quantization;
 
 /// <summary>
-/// Representative inputs for static quantization, read one sample at a time so that memory does not grow with the
-/// number of samples. Create one from input values, from a folder in the ONNX test-data layout, or (in ML.NET) from
-/// the <c>IDataView</c> given to <c>Fit</c>.
+/// Representative inputs for static quantization and GPTQ. Static calibration reads one sample at a time, so its
+/// memory does not grow with the number of samples; GPTQ keeps a copy of each sample and its values between layers
+/// (see <see cref="QuantizationOptions.MaxCalibrationSamples"/>). Create one from input values, from a folder in the
+/// ONNX test-data layout, or (in ML.NET) from the <c>IDataView</c> given to <c>Fit</c>.
 /// </summary>
 public sealed class CalibrationData
 {

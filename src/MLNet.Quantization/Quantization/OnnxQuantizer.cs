@@ -164,7 +164,8 @@ public static class OnnxQuantizer
     /// external data are read one tensor at a time, and each quantized tensor goes to a scratch file next to the output
     /// as soon as it is made, to be copied into the output's data file when the model is written. A model over 2 GiB is
     /// read and written with external data. GPTQ calibrates layer by layer in the same pass, running only the nodes
-    /// rewritten since the previous layer, so it too holds one layer at a time. Static mode keeps its rewritten
+    /// rewritten since the previous layer, so it too holds one layer's weight and Hessian at a time, besides the values
+    /// its calibration samples carry from layer to layer. Static mode keeps its rewritten
     /// tensors in memory, since calibration and tuning run the model in ONNX Runtime while it is being rewritten.
     /// </para>
     /// </remarks>

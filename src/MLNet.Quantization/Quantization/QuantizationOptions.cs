@@ -82,7 +82,11 @@ public sealed record QuantizationOptions
     /// </summary>
     public CalibrationResult? Calibration { get; init; }
 
-    /// <summary>Static mode: at most this many calibration rows (samples) are read. Default: 300.</summary>
+    /// <summary>
+    /// Static mode and GPTQ: at most this many calibration rows (samples) are read. Default: 300. Static calibration
+    /// reads them one at a time; GPTQ holds every sample's values between layers (for a decoder about samples × tokens
+    /// × hidden × 4 bytes per value it keeps, e.g. the residual stream), so for long sequences give it fewer samples.
+    /// </summary>
     public int MaxCalibrationSamples { get; init; } = 300;
 
     /// <summary>

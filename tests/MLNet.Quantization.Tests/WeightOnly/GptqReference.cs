@@ -13,10 +13,7 @@ internal static class GptqReference
     public static int[] Quantize(float[] weight, int k, int n, double[] hessian, WeightOnlyOptions options)
     {
         var w = weight.Select(v => (double)v).ToArray();
-        var h = (double[])hessian.Clone();
-        double mean = Enumerable.Range(0, k).Average(i => h[i * k + i]);
-        for (int i = 0; i < k; i++) h[i * k + i] += options.GptqDamping * mean;
-        var u = UpperCholesky(Inverse(h, k), k);
+        var u = InverseFactor(hessian, k, options.GptqDamping);
         var codes = new int[k * n];
         var parameters = new BlockParameters[n];
         int maxCode = (1 << options.Bits) - 1;
@@ -37,6 +34,15 @@ internal static class GptqReference
             }
         }
         return codes;
+    }
+
+    /// <summary>U (K×K, upper triangular) with UᵀU = (H + λ·mean(diag H)·I)⁻¹, for a Hessian whose diagonal has no zeros.</summary>
+    public static double[] InverseFactor(double[] hessian, int k, double damping)
+    {
+        var h = (double[])hessian.Clone();
+        double mean = Enumerable.Range(0, k).Average(i => h[i * k + i]);
+        for (int i = 0; i < k; i++) h[i * k + i] += damping * mean;
+        return UpperCholesky(Inverse(h, k), k);
     }
 
     private static double[] Inverse(double[] matrix, int k)

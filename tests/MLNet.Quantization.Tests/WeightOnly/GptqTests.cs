@@ -183,31 +183,108 @@ public class GptqTests
         Assert.Equal(expected.ZeroPoints, quantized.ReadTensorBytes(quantized.Graph.Initializer.Single(t => t.Name == node.Input[3])).ToArray());
     }
 
-    [Fact]
-    public void The_packed_factorisation_in_place_matches_a_full_matrix_solution()
+    /// <summary>Rows of <paramref name="width"/> correlated features of different scales (16 random factors plus noise).</summary>
+    private static float[] Correlated(int rows, int width, int seed)
     {
-        const int k = 64, n = 16;
-        var x = CorrelatedInputs(40, 77).AsSpan(0, 40 * K).ToArray();
+        var mixing = Metrics.RandomFloats(16 * width, seed, 1f);
+        var factors = Metrics.RandomFloats(rows * 16, seed + 1, 1f);
+        var noise = Metrics.RandomFloats(rows * width, seed + 2, 0.3f);
+        var x = new float[rows * width];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < width; c++)
+            {
+                double sum = noise[r * width + c];
+                for (int f = 0; f < 16; f++) sum += factors[r * 16 + f] * mixing[f * width + c];
+                x[r * width + c] = (float)(sum * (1 + 3 * (c % 7) / 6.0));
+            }
+        return x;
+    }
+
+    [Fact]
+    public void The_blocked_in_place_factorisation_matches_a_full_matrix_gptq_over_several_blocks()
+    {
+        const int k = 600, n = 16, rows = 700;
+        var x = Correlated(rows, k, 77);
         var full = new double[k * k];
-        for (int r = 0; r < 40; r++)
+        for (int r = 0; r < rows; r++)
             for (int i = 0; i < k; i++)
-                for (int j = 0; j < k; j++) full[i * k + j] += (double)x[r * K + i] * x[r * K + j];
+                for (int j = 0; j < k; j++) full[i * k + j] += (double)x[r * k + i] * x[r * k + j];
         var packed = new SymmetricMatrix(k);
-        var rows = new float[40 * k];
-        for (int r = 0; r < 40; r++) x.AsSpan(r * K, k).CopyTo(rows.AsSpan(r * k, k));
-        packed.AddOuterProducts(rows);
+        packed.AddOuterProducts(x);
+        for (int i = 0; i < k; i += 7)
+            for (int j = 0; j < k; j += 5) Assert.Equal(full[i * k + j], packed[i, j], 1e-9 * Math.Abs(full[i * k + j]) + 1e-9);
+
+        var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Gptq };
+        var expectedFactor = GptqReference.InverseFactor(full, k, settings.GptqDamping);
+        var factor = GptqFactor.Of(SymmetricMatrix.FromFull(full, k), settings).Inverse;
+        double largest = expectedFactor.Max(Math.Abs), worst = 0;
         for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) Assert.Equal(full[i * k + j], packed[i, j], 9);
+            for (int j = i; j < k; j++) worst = Math.Max(worst, Math.Abs(factor[i, j] - expectedFactor[i * k + j]));
+        Assert.True(worst <= 1e-9 * largest, $"inverse factor differs by {worst:E2} (largest entry {largest:E2})");
 
         var weight = Metrics.RandomFloats(k * n, 78, 0.2f);
-        var settings = new WeightOnlyOptions { Bits = 4, BlockSize = 32, Algorithm = WeightOnlyAlgorithm.Gptq };
         var solved = GptqSolver.Quantize((float[])weight.Clone(), k, n, packed, settings);
         var reference = GptqReference.Quantize(weight, k, n, full, settings);
-        int blocks = k / 32, same = 0;
+        int blocks = k / 32 + (k % 32 == 0 ? 0 : 1), same = 0;
         for (int row = 0; row < k; row++)
             for (int c = 0; c < n; c++)
                 if (BitPacking.Get(solved.Codes.AsSpan((c * blocks + row / 32) * 16, 16), row % 32, 4) == reference[row * n + c]) same++;
         Assert.True(same >= 0.995 * k * n, $"{same} of {k * n} codes agree with the full-matrix GPTQ");
+    }
+
+    /// <summary>
+    /// x → MatMul(w1, a Constant node) → Relu → MatMul(w2) → Add x (x kept across two layers) → Mul(scale, in the
+    /// data file) → MatMul(w3); input 5 of x is always zero (a dead input).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gptq_follows_a_residual_stream_through_three_layers_with_a_dead_input_and_constant_node_weights(bool actOrder)
+    {
+        var w1 = Metrics.RandomFloats(K * K, 61, 0.15f);
+        var w2 = Metrics.RandomFloats(K * K, 62, 0.1f);
+        var w3 = Metrics.RandomFloats(K * N, 63, 0.1f);
+        var scale = Metrics.RandomFloats(K, 64, 0.5f).Select(v => 1 + v).ToArray();
+        var b = new GraphBuilder("residual");
+        var x = b.Input("x", DataType.Float, "rows", (long)K);
+        var weight1 = b.Node("Constant", Array.Empty<string>(), "w1", OnnxAttribute.Tensor("value", TensorData.FromFloats("w1", new long[] { K, K }, w1)));
+        var hidden = b.Node("Relu", new[] { b.Node("MatMul", new[] { x, weight1 }) });
+        var residual = b.Node("Add", new[] { b.Node("MatMul", new[] { hidden, b.Initializer("w2", new long[] { K, K }, w2) }), x });
+        var scaled = b.Node("Mul", new[] { residual, b.Initializer("scale", new long[] { K }, scale) });
+        b.Node("MatMul", new[] { scaled, b.Initializer("w3", new long[] { K, N }, w3) }, "y");
+        b.Output("y", DataType.Float, "rows", (long)N);
+        using var folder = new TempFolder();
+        OnnxModelFile.Save(b.Build(), folder.File("residual.onnx"), ExternalDataMode.Always);
+        var samples = Enumerable.Range(0, 24).Select(i =>
+        {
+            var v = CorrelatedInputs(Rows, 4000 + 10 * i);
+            for (int r = 0; r < Rows; r++) v[r * K + 5] = 0;
+            return v;
+        }).ToList();
+        var data = CalibrationData.FromInputs(samples.Select(v => (IReadOnlyList<NamedOnnxValue>)new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(v, new[] { Rows, K })) }));
+        var settings = Options(WeightOnlyAlgorithm.Gptq);
+        settings = settings with { WeightOnly = settings.WeightOnly with { GptqActOrder = actOrder } };
+        OnnxQuantizer.QuantizeFile(folder.File("residual.onnx"), folder.File("q.onnx"), settings, ExternalDataMode.Never, null, data);
+        var model = OnnxModelFile.Load(folder.File("q.onnx"));
+        var layers = model.Graph.Node.Where(n => n.OpType == "MatMulNBits").ToList();
+        Assert.Equal(3, layers.Count);
+        byte[] Codes(MLNet.Quantization.Onnx.Protos.NodeProto node) => model.ReadTensorBytes(model.Graph.Initializer.Single(t => t.Name == node.Input[1])).ToArray();
+
+        var first = GptqSolver.Quantize((float[])w1.Clone(), K, K, SymmetricMatrix.FromFull(Hessian(samples), K), settings.WeightOnly);
+        Assert.Equal(first.Codes, Codes(layers[0]));
+        var q1 = MatMulNBitsReference.Dequantize(model, layers[0]);
+        for (int c = 0; c < K; c++) Assert.Equal(0f, q1[5 * K + c]);
+        var hiddens = samples.Select(v => Relu(MatMulNBitsReference.MatMul(v, Rows, q1, K, K))).ToList();
+        var second = GptqSolver.Quantize((float[])w2.Clone(), K, K, SymmetricMatrix.FromFull(Hessian(hiddens), K), settings.WeightOnly);
+        Assert.True(CodeAgreement(second.Codes, Codes(layers[1])) >= 0.99, $"second layer agrees {CodeAgreement(second.Codes, Codes(layers[1])):P2}");
+        var q2 = MatMulNBitsReference.Dequantize(model, layers[1]);
+        var thirdInputs = samples.Zip(hiddens, (v, h) =>
+        {
+            var product = MatMulNBitsReference.MatMul(h, Rows, q2, K, K);
+            return product.Select((p, i) => (p + v[i]) * scale[i % K]).ToArray();
+        }).ToList();
+        var third = GptqSolver.Quantize((float[])w3.Clone(), K, N, SymmetricMatrix.FromFull(Hessian(thirdInputs), K), settings.WeightOnly);
+        Assert.True(CodeAgreement(third.Codes, Codes(layers[2])) >= 0.99, $"third layer agrees {CodeAgreement(third.Codes, Codes(layers[2])):P2}");
     }
 
     [Fact]

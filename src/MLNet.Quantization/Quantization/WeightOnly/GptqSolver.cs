@@ -19,7 +19,7 @@ internal static class GptqSolver
 
     /// <summary>
     /// Quantizes <paramref name="weight"/> ([K, N] row-major; changed in place) given H = Σ xᵀx, which is overwritten
-    /// by its inverse factor (so the solver needs no second K×K buffer).
+    /// by its inverse factor (so the solver needs no second K×K buffer; act-order factors a permuted copy).
     /// </summary>
     public static BlockQuantizedWeight Quantize(float[] weight, int k, int n, SymmetricMatrix hessian, WeightOnlyOptions options) =>
         Quantize(weight, k, n, GptqFactor.Of(hessian, options), options);

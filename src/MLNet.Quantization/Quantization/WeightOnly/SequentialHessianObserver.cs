@@ -44,7 +44,7 @@ internal sealed class SequentialHessianObserver : IDisposable
             if (_kept.Count == options.MaxCalibrationSamples) break;
             cancellationToken.ThrowIfCancellationRequested();
             ActivationObserver.CheckInputs(sample, _kept.Count + 1, inputNames);
-            _kept.Add(inputNames.ToDictionary(n => n, n => sample.First(v => v.Name == n), StringComparer.Ordinal));
+            _kept.Add(inputNames.ToDictionary(n => n, n => Copy(sample.First(v => v.Name == n)), StringComparer.Ordinal));
             progress?.Report(new QuantizationProgress("Reading GPTQ calibration samples", _kept.Count, options.MaxCalibrationSamples));
         }
         if (_kept.Count == 0) throw new InvalidOperationException($"The calibration data ({data.Description}) holds no samples; GPTQ needs representative inputs (128 or more rows are typical).");
@@ -67,7 +67,7 @@ internal sealed class SequentialHessianObserver : IDisposable
         {
             _cancellationToken.ThrowIfCancellationRequested();
             if (!_kept[s].TryGetValue(tensor, out var value))
-                throw new InvalidOperationException($"GPTQ could not observe '{tensor}', the input of node '{_original[nodeIndex].Name}': no node before it computes it.");
+                throw new InvalidOperationException($"GPTQ could not observe '{tensor}', the input of node '{NodeName(nodeIndex)}': no node before it computes it.");
             Accumulate(hessian, tensor, value, s + 1, k);
         }
         Drop(needed);
@@ -78,7 +78,8 @@ internal sealed class SequentialHessianObserver : IDisposable
     public void Dispose()
     {
         foreach (var sample in _kept)
-            foreach (var value in sample.Values) (value as IDisposable)?.Dispose();
+            foreach (var (name, value) in sample)
+                if (!_graphInputs.ContainsKey(name)) (value as IDisposable)?.Dispose();
         _kept.Clear();
     }
 
@@ -100,10 +101,16 @@ internal sealed class SequentialHessianObserver : IDisposable
         }
     }
 
+    /// <summary>The values a subgraph reads from the scopes around it: what it reads less what it defines itself.</summary>
     private static void AddReads(GraphProto graph, HashSet<string> names)
     {
-        foreach (var node in graph.Node) AddReads(node, names);
-        foreach (var output in graph.Output) names.Add(output.Name);
+        var reads = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in graph.Node) AddReads(node, reads);
+        foreach (var output in graph.Output) reads.Add(output.Name);
+        reads.ExceptWith(graph.Input.Select(i => i.Name));
+        reads.ExceptWith(graph.Initializer.Select(t => t.Name));
+        reads.ExceptWith(graph.Node.SelectMany(n => n.Output));
+        names.UnionWith(reads);
     }
 
     /// <summary>Runs the nodes written since the last call on every sample, keeping the outputs that <paramref name="needed"/> lists.</summary>
@@ -112,7 +119,7 @@ internal sealed class SequentialHessianObserver : IDisposable
         var nodes = written.Skip(_nodesRun).ToList();
         bool fromGraphInputs = _nodesRun == 0;
         _nodesRun = written.Count;
-        var produced = nodes.SelectMany(n => n.Output).Where(o => o.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var produced = nodes.Where(n => !IsConstant(n)).SelectMany(n => n.Output).Where(o => o.Length > 0).ToHashSet(StringComparer.Ordinal);
         var outputs = produced.Where(needed.Contains).ToList();
         if (outputs.Count == 0) return;
 
@@ -121,7 +128,7 @@ internal sealed class SequentialHessianObserver : IDisposable
         reads.ExceptWith(produced);
         var kept = _kept[0];
         var segment = new GraphProto { Name = "gptq_segment" };
-        segment.Node.AddRange(nodes);
+        segment.Node.AddRange(nodes.Where(n => !IsConstant(n)));
         var inputs = new List<string>();
         foreach (var name in reads)
         {
@@ -130,17 +137,21 @@ internal sealed class SequentialHessianObserver : IDisposable
                 segment.Input.Add(ValueInfo(name, value));
                 inputs.Add(name);
             }
-            else if (_graph.TryGetInitializer(name, out var initializer))
+            else if (_graph.TryGetInitializer(name, out var initializer) || _graph.TryGetConstant(name, out initializer))
             {
                 segment.Initializer.Add(Inlined(initializer));
+            }
+            else
+            {
+                throw new InvalidOperationException($"GPTQ cannot run the nodes before '{NodeName(nodeIndex)}': no earlier node, input or initializer provides '{name}'. This is a bug in MLNet.Quantization; quantize this model with Rtn or Hqq meanwhile.");
             }
         }
         foreach (var output in outputs) segment.Output.Add(new ValueInfoProto { Name = output });
         var model = new ModelProto { IrVersion = Math.Max(_graph.Model.Proto.IrVersion, 4), ProducerName = "MLNet.Quantization", Graph = segment };
         model.OpsetImport.AddRange(_graph.Model.Proto.OpsetImport);
+        model.Functions.AddRange(_graph.Model.Proto.Functions);
 
-        using var sessionOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, EnableCpuMemArena = false };
-        using var session = new InferenceSession(model.ToByteArray(), sessionOptions);
+        using var session = OpenSession(model, nodeIndex);
         for (int s = 0; s < _kept.Count; s++)
         {
             _cancellationToken.ThrowIfCancellationRequested();
@@ -152,12 +163,48 @@ internal sealed class SequentialHessianObserver : IDisposable
             }
             catch (OnnxRuntimeException e)
             {
-                string where = fromGraphInputs ? "" : $" in the nodes before '{_original[nodeIndex].Name}'";
-                throw new InvalidOperationException($"Calibration sample {s + 1} was rejected by the model{where}: {e.Message.Trim()} Check that each input has the model's shape and element type.", e);
+                string where = fromGraphInputs ? "" : $" in the nodes before '{NodeName(nodeIndex)}'";
+                throw new InvalidOperationException($"Calibration sample {s + 1} was rejected by the model{where}: {e.Message.Trim()} Check that each input has the model's shape and element type ({ActivationObserver.Describe(session)}).", e);
             }
             foreach (var result in results) sample[result.Name] = result;
         }
     }
+
+    /// <summary>
+    /// A session on a segment, without the CPU memory arena, so that the values it outputs own plain allocations
+    /// that outlive it and are freed when disposed.
+    /// </summary>
+    private InferenceSession OpenSession(ModelProto segment, int nodeIndex)
+    {
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, EnableCpuMemArena = false };
+        try
+        {
+            return new InferenceSession(segment.ToByteArray(), options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidOperationException($"GPTQ could not load the nodes before '{NodeName(nodeIndex)}' in ONNX Runtime: {e.Message.Trim()}", e);
+        }
+    }
+
+    /// <summary>A Constant node: its value goes into a segment as an initializer instead of being kept per sample.</summary>
+    private static bool IsConstant(NodeProto node) => node.OpType == "Constant" && node.Domain.Length == 0;
+
+    /// <summary>An original node's name for messages, as the report names it.</summary>
+    private string NodeName(int index) => _original[index].Name.Length > 0 ? _original[index].Name : $"{_original[index].OpType}#{index}";
+
+    /// <summary>A copy of a caller's input value, so that a reader that reuses one tensor for every sample cannot change kept samples.</summary>
+    private static NamedOnnxValue Copy(NamedOnnxValue value) => value.Value switch
+    {
+        DenseTensor<float> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<float>)t.Clone()),
+        DenseTensor<long> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<long>)t.Clone()),
+        DenseTensor<int> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<int>)t.Clone()),
+        DenseTensor<bool> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<bool>)t.Clone()),
+        DenseTensor<double> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<double>)t.Clone()),
+        DenseTensor<byte> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<byte>)t.Clone()),
+        DenseTensor<sbyte> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<sbyte>)t.Clone()),
+        _ => value,
+    };
 
     /// <summary>Disposes the kept values no node from here on reads.</summary>
     private void Drop(HashSet<string> needed)

@@ -18,8 +18,8 @@ public enum WeightOnlyAlgorithm
     /// statistics H = Σ xᵀx are observed on the inputs that reach it through the layers already quantized; rows of
     /// the weight are quantized in order and each row's rounding error is compensated on the rows still to come
     /// through H⁻¹, so the layer's output, not its weight, stays closest to float. Memory holds one layer's weight and
-    /// Hessian plus the values each calibration sample still needs, never the whole model. Embedding tables (Gather)
-    /// have no inputs to observe and use RTN.
+    /// Hessian (two with act-order) plus the values each calibration sample still needs, which grow with samples ×
+    /// tokens, never the whole model. Embedding tables (Gather) have no inputs to observe and use RTN.
     /// </summary>
     Gptq = 2,
 }
