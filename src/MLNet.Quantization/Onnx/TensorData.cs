@@ -60,6 +60,7 @@ internal static class TensorData
             throw new OnnxFormatException($"Tensor '{tensor.Name}' is not a 2-D float tensor.");
         long rows = tensor.Dims[0], columns = tensor.Dims[1];
         if (first < 0 || count < 0 || first + count > columns) throw new ArgumentOutOfRangeException(nameof(count), $"Columns {first}..{first + count} are outside tensor '{tensor.Name}' ({columns} columns).");
+        GarbageBound.Check();
         var slab = new float[rows * count];
         if (!ExternalDataReference.IsExternal(tensor) || TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is not null)
         {

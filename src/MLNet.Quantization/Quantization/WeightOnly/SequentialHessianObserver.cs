@@ -62,6 +62,7 @@ internal sealed class SequentialHessianObserver : IDisposable
     {
         var needed = ReadFrom(nodeIndex);
         RunWritten(written, needed, nodeIndex);
+        GarbageBound.Check();
         var hessian = new SymmetricMatrix(k);
         for (int s = 0; s < _kept.Count; s++)
         {
