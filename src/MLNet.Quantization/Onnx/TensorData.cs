@@ -60,6 +60,8 @@ internal static class TensorData
             throw new OnnxFormatException($"Tensor '{tensor.Name}' is not a 2-D float tensor.");
         long rows = tensor.Dims[0], columns = tensor.Dims[1];
         if (first < 0 || count < 0 || first + count > columns) throw new ArgumentOutOfRangeException(nameof(count), $"Columns {first}..{first + count} are outside tensor '{tensor.Name}' ({columns} columns).");
+        if (rows * count * 4 > int.MaxValue)
+            throw new NotSupportedException($"Tensor '{tensor.Name}' has {rows} rows; a slab of {count} of its columns would exceed 2 GiB.");
         GarbageBound.Check();
         var slab = new float[rows * count];
         if (!ExternalDataReference.IsExternal(tensor) || TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is not null)
@@ -69,6 +71,8 @@ internal static class TensorData
             return slab;
         }
         var reference = ExternalDataReference.Parse(tensor);
+        if (reference.Length is { } length && length != rows * columns * 4)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' has {length} bytes of external data but its shape [{rows},{columns}] needs {rows * columns * 4}. The model is corrupt or truncated.");
         using var stream = OpenExternal(tensor, reference, baseDirectory, rows * columns * 4);
         var bytes = MemoryMarshal.AsBytes(slab.AsSpan());
         for (long r = 0; r < rows; r++)
@@ -76,6 +80,33 @@ internal static class TensorData
             stream.Position = reference.Offset + (r * columns + first) * 4;
             stream.ReadExactly(bytes.Slice((int)(r * count * 4), count * 4));
         }
+        return slab;
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of a 2-D float32 tensor as a
+    /// new row-major [count, columns] array; from an external data file only that range is read.
+    /// </summary>
+    /// <param name="tensor">A 2-D float tensor.</param>
+    /// <param name="baseDirectory">The folder external locations are relative to.</param>
+    /// <param name="first">The first row.</param>
+    /// <param name="count">How many rows.</param>
+    public static float[] ReadFloatRows(TensorProto tensor, string? baseDirectory, int first, int count)
+    {
+        if ((DataType)tensor.DataType != DataType.Float || tensor.Dims.Count != 2)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' is not a 2-D float tensor.");
+        long rows = tensor.Dims[0], columns = tensor.Dims[1];
+        if (first < 0 || count < 0 || first + count > rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows {first}..{first + count} are outside tensor '{tensor.Name}' ({rows} rows).");
+        if (!ExternalDataReference.IsExternal(tensor) || TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is not null)
+            return MemoryMarshal.Cast<byte, float>(ReadFloatBytes(tensor, baseDirectory).Span).Slice((int)(first * columns), (int)(count * columns)).ToArray();
+        var reference = ExternalDataReference.Parse(tensor);
+        if (reference.Length is { } length && length != rows * columns * 4)
+            throw new OnnxFormatException($"Tensor '{tensor.Name}' has {length} bytes of external data but its shape [{rows},{columns}] needs {rows * columns * 4}. The model is corrupt or truncated.");
+        using var stream = OpenExternal(tensor, reference, baseDirectory, rows * columns * 4);
+        GarbageBound.Check();
+        var slab = new float[count * columns];
+        stream.Position = reference.Offset + first * columns * 4;
+        stream.ReadExactly(MemoryMarshal.AsBytes(slab.AsSpan()));
         return slab;
     }
 

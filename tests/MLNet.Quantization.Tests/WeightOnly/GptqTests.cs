@@ -154,14 +154,26 @@ public class GptqTests
         }
     }
 
-    [Fact]
-    public void A_weight_wider_than_one_column_slab_is_read_and_solved_in_slabs_with_the_codes_of_the_whole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_weight_wider_than_one_column_slab_is_read_and_solved_in_slabs_with_the_codes_of_the_whole(bool transposed)
     {
         const int k = 64, n = GptqSolver.ColumnSlab + 904;
         var weight = Metrics.RandomFloats(k * n, 51, 0.1f);
         var b = new GraphBuilder("wide");
         var x = b.Input("x", DataType.Float, "rows", (long)k);
-        b.Node("MatMul", new[] { x, b.Initializer("w", new long[] { k, n }, weight) }, "y");
+        if (transposed)
+        {
+            var stored = new float[n * k];
+            for (int r = 0; r < k; r++)
+                for (int c = 0; c < n; c++) stored[c * k + r] = weight[r * n + c];
+            b.Node("Gemm", new[] { x, b.Initializer("w", new long[] { n, k }, stored) }, "y", OnnxAttribute.Int("transB", 1));
+        }
+        else
+        {
+            b.Node("MatMul", new[] { x, b.Initializer("w", new long[] { k, n }, weight) }, "y");
+        }
         b.Output("y", DataType.Float, "rows", (long)n);
         using var folder = new TempFolder();
         OnnxModelFile.Save(b.Build(), folder.File("wide.onnx"), ExternalDataMode.Always);
@@ -233,8 +245,9 @@ public class GptqTests
     }
 
     /// <summary>
-    /// x → MatMul(w1, a Constant node) → Relu → MatMul(w2) → Add x (x kept across two layers) → Mul(scale, in the
-    /// data file) → MatMul(w3); input 5 of x is always zero (a dead input).
+    /// x → MatMul(w1, a Constant node) → Relu → MatMul(w2) → Add x (x kept across two layers) → Mul(scale, a
+    /// Constant node) → Reshape(shape from Constant value_ints) → Mul(gain, in the data file) → MatMul(w3); input 5 of
+    /// x is always zero (a dead input).
     /// </summary>
     [Theory]
     [InlineData(false)]
@@ -245,12 +258,16 @@ public class GptqTests
         var w2 = Metrics.RandomFloats(K * K, 62, 0.1f);
         var w3 = Metrics.RandomFloats(K * N, 63, 0.1f);
         var scale = Metrics.RandomFloats(K, 64, 0.5f).Select(v => 1 + v).ToArray();
-        var b = new GraphBuilder("residual");
+        var gain = Metrics.RandomFloats(K, 65, 0.5f).Select(v => 1 + v).ToArray();
+        var b = new GraphBuilder("residual", 13);
         var x = b.Input("x", DataType.Float, "rows", (long)K);
         var weight1 = b.Node("Constant", Array.Empty<string>(), "w1", OnnxAttribute.Tensor("value", TensorData.FromFloats("w1", new long[] { K, K }, w1)));
         var hidden = b.Node("Relu", new[] { b.Node("MatMul", new[] { x, weight1 }) });
         var residual = b.Node("Add", new[] { b.Node("MatMul", new[] { hidden, b.Initializer("w2", new long[] { K, K }, w2) }), x });
-        var scaled = b.Node("Mul", new[] { residual, b.Initializer("scale", new long[] { K }, scale) });
+        var scaleConstant = b.Node("Constant", Array.Empty<string>(), "scale", OnnxAttribute.Tensor("value", TensorData.FromFloats("scale", new long[] { K }, scale)));
+        var shape = b.Node("Constant", Array.Empty<string>(), "shape", OnnxAttribute.Ints("value_ints", -1, K));
+        var reshaped = b.Node("Reshape", new[] { b.Node("Mul", new[] { residual, scaleConstant }), shape });
+        var scaled = b.Node("Mul", new[] { reshaped, b.Initializer("gain", new long[] { K }, gain) });
         b.Node("MatMul", new[] { scaled, b.Initializer("w3", new long[] { K, N }, w3) }, "y");
         b.Output("y", DataType.Float, "rows", (long)N);
         using var folder = new TempFolder();
@@ -281,7 +298,7 @@ public class GptqTests
         var thirdInputs = samples.Zip(hiddens, (v, h) =>
         {
             var product = MatMulNBitsReference.MatMul(h, Rows, q2, K, K);
-            return product.Select((p, i) => (p + v[i]) * scale[i % K]).ToArray();
+            return product.Select((p, i) => (p + v[i]) * scale[i % K] * gain[i % K]).ToArray();
         }).ToList();
         var third = GptqSolver.Quantize((float[])w3.Clone(), K, N, SymmetricMatrix.FromFull(Hessian(thirdInputs), K), settings.WeightOnly);
         Assert.True(CodeAgreement(third.Codes, Codes(layers[2])) >= 0.99, $"third layer agrees {CodeAgreement(third.Codes, Codes(layers[2])):P2}");

@@ -153,15 +153,15 @@ internal sealed class WeightOnlyEmitter : EmitContext
 
     /// <summary>
     /// Columns [first, first + count) of the [K, N] weight as a new row-major array GPTQ may change: read straight into it
-    /// (from the data file, a slab at a time), or transposed from a [N, K] weight.
+    /// (from the data file, a slab at a time), or transposed from the same rows of a [N, K] weight.
     /// </summary>
     private float[] WeightColumns(TensorProto tensor, int k, int n, bool transposed, int first, int count)
     {
         if (!transposed) return first == 0 && count == n ? TensorData.ReadFloats(tensor, Graph.Model.BaseDirectory) : TensorData.ReadFloatColumns(tensor, Graph.Model.BaseDirectory, first, count);
-        var values = MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory).Span);
+        var values = TensorData.ReadFloatRows(tensor, Graph.Model.BaseDirectory, first, count);
         var rows = new float[(long)k * count];
         for (int c = 0; c < count; c++)
-            for (int r = 0; r < k; r++) rows[(long)r * count + c] = values[(first + c) * k + r];
+            for (int r = 0; r < k; r++) rows[(long)r * count + c] = values[(long)c * k + r];
         return rows;
     }
 

@@ -188,8 +188,12 @@ internal sealed class SequentialHessianObserver : IDisposable
         }
     }
 
-    /// <summary>A Constant node: its value goes into a segment as an initializer instead of being kept per sample.</summary>
-    private static bool IsConstant(NodeProto node) => node.OpType == "Constant" && node.Domain.Length == 0;
+    /// <summary>
+    /// A Constant node holding a tensor: its value goes into a segment as an initializer instead of being kept per
+    /// sample. Constants in the scalar and list forms (value_ints, value_float, …) are small and run as nodes.
+    /// </summary>
+    private static bool IsConstant(NodeProto node) =>
+        node.OpType == "Constant" && node.Domain.Length == 0 && node.Attribute.Any(a => a.Name == "value" && a.T is not null);
 
     /// <summary>An original node's name for messages, as the report names it.</summary>
     private string NodeName(int index) => _original[index].Name.Length > 0 ? _original[index].Name : $"{_original[index].OpType}#{index}";
@@ -204,6 +208,13 @@ internal sealed class SequentialHessianObserver : IDisposable
         DenseTensor<double> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<double>)t.Clone()),
         DenseTensor<byte> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<byte>)t.Clone()),
         DenseTensor<sbyte> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<sbyte>)t.Clone()),
+        DenseTensor<short> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<short>)t.Clone()),
+        DenseTensor<ushort> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<ushort>)t.Clone()),
+        DenseTensor<uint> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<uint>)t.Clone()),
+        DenseTensor<ulong> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<ulong>)t.Clone()),
+        DenseTensor<Float16> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<Float16>)t.Clone()),
+        DenseTensor<BFloat16> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<BFloat16>)t.Clone()),
+        DenseTensor<string> t => NamedOnnxValue.CreateFromTensor(value.Name, (DenseTensor<string>)t.Clone()),
         _ => value,
     };
 
