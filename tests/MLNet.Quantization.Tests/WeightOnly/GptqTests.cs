@@ -14,21 +14,7 @@ public class GptqTests
     private const int K = 128, N = 48, Rows = 8;
 
     /// <summary>Inputs with correlated features of very different scales, as real activations have (a random mix of 16 factors plus noise).</summary>
-    private static float[] CorrelatedInputs(int rows, int seed)
-    {
-        var mixing = Metrics.RandomFloats(16 * K, 100, 1f);
-        var factors = Metrics.RandomFloats(rows * 16, seed, 1f);
-        var noise = Metrics.RandomFloats(rows * K, seed + 1, 0.05f);
-        var x = new float[rows * K];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < K; c++)
-            {
-                double sum = noise[r * K + c];
-                for (int f = 0; f < 16; f++) sum += factors[r * 16 + f] * mixing[f * K + c];
-                x[r * K + c] = (float)(sum * (1 + 3 * (c % 7) / 6.0));
-            }
-        return x;
-    }
+    private static float[] CorrelatedInputs(int rows, int seed) => Correlated(rows, K, mixingSeed: 100, factorSeed: seed, noiseSeed: seed + 1, noiseScale: 0.05f);
 
     private static OnnxModel Linear(float[] weight)
     {
@@ -195,12 +181,12 @@ public class GptqTests
         Assert.Equal(expected.ZeroPoints, quantized.ReadTensorBytes(quantized.Graph.Initializer.Single(t => t.Name == node.Input[3])).ToArray());
     }
 
-    /// <summary>Rows of <paramref name="width"/> correlated features of different scales (16 random factors plus noise).</summary>
-    private static float[] Correlated(int rows, int width, int seed)
+    /// <summary>Rows of <paramref name="width"/> correlated features of different scales: a seeded random mix of 16 factors plus noise.</summary>
+    private static float[] Correlated(int rows, int width, int mixingSeed, int factorSeed, int noiseSeed, float noiseScale)
     {
-        var mixing = Metrics.RandomFloats(16 * width, seed, 1f);
-        var factors = Metrics.RandomFloats(rows * 16, seed + 1, 1f);
-        var noise = Metrics.RandomFloats(rows * width, seed + 2, 0.3f);
+        var mixing = Metrics.RandomFloats(16 * width, mixingSeed, 1f);
+        var factors = Metrics.RandomFloats(rows * 16, factorSeed, 1f);
+        var noise = Metrics.RandomFloats(rows * width, noiseSeed, noiseScale);
         var x = new float[rows * width];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < width; c++)
@@ -216,7 +202,7 @@ public class GptqTests
     public void The_blocked_in_place_factorisation_matches_a_full_matrix_gptq_over_several_blocks()
     {
         const int k = 600, n = 16, rows = 700;
-        var x = Correlated(rows, k, 77);
+        var x = Correlated(rows, k, mixingSeed: 77, factorSeed: 78, noiseSeed: 79, noiseScale: 0.3f);
         var full = new double[k * k];
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < k; i++)
