@@ -80,10 +80,9 @@ public static class StreamingTask
         var random = new Random(11);
         for (int sample = 0; sample < CalibrationSamples; sample++)
         {
-            var set = Directory.CreateDirectory(Path.Combine(folder, $"test_data_set_{sample}")).FullName;
             var ids = new long[CalibrationTokens];
             for (int i = 0; i < ids.Length; i++) ids[i] = random.Next(Vocabulary);
-            File.WriteAllBytes(Path.Combine(set, "input_0.pb"), TensorData.FromInt64("input_ids", new long[] { 1, CalibrationTokens }, ids).ToByteArray());
+            ModelZoo.TestDataSets.Write(Path.Combine(folder, $"test_data_set_{sample}"), new[] { NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, new[] { 1, CalibrationTokens })) });
         }
         return folder;
     }

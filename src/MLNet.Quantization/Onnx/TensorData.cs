@@ -48,40 +48,14 @@ internal static class TensorData
 
     /// <summary>
     /// Columns [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of a 2-D float32 tensor as a
-    /// new row-major [rows, count] array; from an external data file only those columns are read, row by row.
+    /// new row-major [rows, count] array; from an external data file only those columns are read.
     /// </summary>
     /// <param name="tensor">A 2-D float tensor.</param>
     /// <param name="baseDirectory">The folder external locations are relative to.</param>
     /// <param name="first">The first column.</param>
     /// <param name="count">How many columns.</param>
-    public static float[] ReadFloatColumns(TensorProto tensor, string? baseDirectory, int first, int count)
-    {
-        if ((DataType)tensor.DataType != DataType.Float || tensor.Dims.Count != 2)
-            throw new OnnxFormatException($"Tensor '{tensor.Name}' is not a 2-D float tensor.");
-        long rows = tensor.Dims[0], columns = tensor.Dims[1];
-        if (first < 0 || count < 0 || first + count > columns) throw new ArgumentOutOfRangeException(nameof(count), $"Columns {first}..{first + count} are outside tensor '{tensor.Name}' ({columns} columns).");
-        if (rows * count * 4 > int.MaxValue)
-            throw new NotSupportedException($"Tensor '{tensor.Name}' has {rows} rows; a slab of {count} of its columns would exceed 2 GiB.");
-        GarbageBound.Check();
-        var slab = new float[rows * count];
-        if (!ExternalDataReference.IsExternal(tensor) || TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is not null)
-        {
-            var all = MemoryMarshal.Cast<byte, float>(ReadFloatBytes(tensor, baseDirectory).Span);
-            for (long r = 0; r < rows; r++) all.Slice((int)(r * columns + first), count).CopyTo(slab.AsSpan((int)(r * count), count));
-            return slab;
-        }
-        var reference = ExternalDataReference.Parse(tensor);
-        if (reference.Length is { } length && length != rows * columns * 4)
-            throw new OnnxFormatException($"Tensor '{tensor.Name}' has {length} bytes of external data but its shape [{rows},{columns}] needs {rows * columns * 4}. The model is corrupt or truncated.");
-        using var stream = OpenExternal(tensor, reference, baseDirectory, rows * columns * 4);
-        var bytes = MemoryMarshal.AsBytes(slab.AsSpan());
-        for (long r = 0; r < rows; r++)
-        {
-            stream.Position = reference.Offset + (r * columns + first) * 4;
-            stream.ReadExactly(bytes.Slice((int)(r * count * 4), count * 4));
-        }
-        return slab;
-    }
+    public static float[] ReadFloatColumns(TensorProto tensor, string? baseDirectory, int first, int count) =>
+        ReadFloatBlock(tensor, baseDirectory, 0, RowCount(tensor), first, count);
 
     /// <summary>
     /// Rows [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of a 2-D float32 tensor as a
@@ -91,24 +65,49 @@ internal static class TensorData
     /// <param name="baseDirectory">The folder external locations are relative to.</param>
     /// <param name="first">The first row.</param>
     /// <param name="count">How many rows.</param>
-    public static float[] ReadFloatRows(TensorProto tensor, string? baseDirectory, int first, int count)
+    public static float[] ReadFloatRows(TensorProto tensor, string? baseDirectory, int first, int count) =>
+        ReadFloatBlock(tensor, baseDirectory, first, count, 0, tensor.Dims.Count == 2 ? (int)Math.Min(tensor.Dims[1], int.MaxValue) : 0);
+
+    private static int RowCount(TensorProto tensor) => tensor.Dims.Count == 2 ? (int)Math.Min(tensor.Dims[0], int.MaxValue) : 0;
+
+    /// <summary>
+    /// A rectangle of a 2-D float32 tensor as a new row-major array. From a data file each of its rows is one read, and
+    /// a rectangle of whole rows is a single read.
+    /// </summary>
+    private static float[] ReadFloatBlock(TensorProto tensor, string? baseDirectory, int firstRow, int rowCount, int firstColumn, int columnCount)
     {
         if ((DataType)tensor.DataType != DataType.Float || tensor.Dims.Count != 2)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' is not a 2-D float tensor.");
         long rows = tensor.Dims[0], columns = tensor.Dims[1];
-        if (first < 0 || count < 0 || first + count > rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows {first}..{first + count} are outside tensor '{tensor.Name}' ({rows} rows).");
-        if (!ExternalDataReference.IsExternal(tensor) || TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is not null)
-            return MemoryMarshal.Cast<byte, float>(ReadFloatBytes(tensor, baseDirectory).Span).Slice((int)(first * columns), (int)(count * columns)).ToArray();
+        if (firstRow < 0 || rowCount < 0 || firstRow + rowCount > rows || firstColumn < 0 || columnCount < 0 || firstColumn + columnCount > columns)
+            throw new ArgumentOutOfRangeException(nameof(columnCount), $"Rows {firstRow}..{firstRow + rowCount}, columns {firstColumn}..{firstColumn + columnCount} are outside tensor '{tensor.Name}' [{rows},{columns}].");
+        if ((long)rowCount * columnCount * 4 > int.MaxValue)
+            throw new NotSupportedException($"A {rowCount}×{columnCount} part of tensor '{tensor.Name}' would exceed 2 GiB.");
+        GarbageBound.Check();
+        var block = new float[(long)rowCount * columnCount];
+        if (!IsInDataFile(tensor))
+        {
+            var all = MemoryMarshal.Cast<byte, float>(ReadFloatBytes(tensor, baseDirectory).Span);
+            for (int r = 0; r < rowCount; r++) all.Slice((int)((firstRow + r) * columns + firstColumn), columnCount).CopyTo(block.AsSpan(r * columnCount, columnCount));
+            return block;
+        }
         var reference = ExternalDataReference.Parse(tensor);
         if (reference.Length is { } length && length != rows * columns * 4)
             throw new OnnxFormatException($"Tensor '{tensor.Name}' has {length} bytes of external data but its shape [{rows},{columns}] needs {rows * columns * 4}. The model is corrupt or truncated.");
         using var stream = OpenExternal(tensor, reference, baseDirectory, rows * columns * 4);
-        GarbageBound.Check();
-        var slab = new float[count * columns];
-        stream.Position = reference.Offset + first * columns * 4;
-        stream.ReadExactly(MemoryMarshal.AsBytes(slab.AsSpan()));
-        return slab;
+        int run = columnCount == columns ? block.Length : columnCount;
+        var bytes = MemoryMarshal.AsBytes(block.AsSpan());
+        for (int start = 0, r = 0; start < block.Length; start += run, r++)
+        {
+            stream.Position = reference.Offset + ((firstRow + r) * columns + firstColumn) * 4;
+            stream.ReadExactly(bytes.Slice(start * 4, run * 4));
+        }
+        return block;
     }
+
+    /// <summary>Whether the tensor's data is in an external data file (not inline, and not a spill of this run).</summary>
+    private static bool IsInDataFile(TensorProto tensor) =>
+        ExternalDataReference.IsExternal(tensor) && TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is null;
 
     /// <summary>The tensor's values as floats. Supports float, double and integer element types.</summary>
     /// <param name="tensor">The tensor.</param>
@@ -119,7 +118,7 @@ internal static class TensorData
         if (type == DataType.Float)
         {
             if (!ExternalDataReference.IsExternal(tensor) && tensor.RawData.IsEmpty) return tensor.FloatData.ToArray();
-            if (ExternalDataReference.IsExternal(tensor) && TensorSpill.Find(ExternalDataReference.Parse(tensor).Location) is null)
+            if (IsInDataFile(tensor))
             {
                 var floats = ReadExternal<float>(tensor, baseDirectory);
                 CheckLength(tensor, floats.Length * 4, 4);

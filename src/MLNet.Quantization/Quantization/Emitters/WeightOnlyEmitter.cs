@@ -155,9 +155,9 @@ internal sealed class WeightOnlyEmitter : EmitContext
     /// Columns [first, first + count) of the [K, N] weight as a new row-major array GPTQ may change: read straight into it
     /// (from the data file, a slab at a time), or transposed from the same rows of a [N, K] weight.
     /// </summary>
-    private float[] WeightColumns(TensorProto tensor, int k, int n, bool transposed, int first, int count)
+    private float[] WeightColumns(TensorProto tensor, int k, bool transposed, int first, int count)
     {
-        if (!transposed) return first == 0 && count == n ? TensorData.ReadFloats(tensor, Graph.Model.BaseDirectory) : TensorData.ReadFloatColumns(tensor, Graph.Model.BaseDirectory, first, count);
+        if (!transposed) return TensorData.ReadFloatColumns(tensor, Graph.Model.BaseDirectory, first, count);
         var values = TensorData.ReadFloatRows(tensor, Graph.Model.BaseDirectory, first, count);
         var rows = new float[(long)k * count];
         for (int c = 0; c < count; c++)
@@ -168,7 +168,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
     /// <summary>The GPTQ factor of <paramref name="activation"/>'s Hessian, observed through the nodes rewritten so far.</summary>
     private GptqFactor FactorFor(string activation, int k, WeightOnlyOptions settings)
     {
-        if (_lastFactor is { } last && last.Input == activation && last.Factor.ActOrder == settings.GptqActOrder) return last.Factor;
+        if (_lastFactor is { } last && last.Input == activation) return last.Factor;
         _lastFactor = null;
         var factor = GptqFactor.Of(_hessians!.For(activation, Nodes, _nodeIndex, k), settings);
         _lastFactor = (activation, factor);
@@ -182,7 +182,7 @@ internal sealed class WeightOnlyEmitter : EmitContext
         if (_weights.TryGetValue(key, out var existing)) return existing;
         var factor = settings.Algorithm == WeightOnlyAlgorithm.Gptq && activation is not null && _hessians is not null ? FactorFor(activation, k, settings) : null;
         var weight = factor is not null
-            ? GptqSolver.QuantizeByColumns((first, count) => WeightColumns(tensor, k, n, transposed, first, count), k, n, factor, settings)
+            ? GptqSolver.QuantizeByColumns((first, count) => WeightColumns(tensor, k, transposed, first, count), k, n, factor, settings)
             : BlockQuantizer.Quantize(MemoryMarshal.Cast<byte, float>(TensorData.ReadFloatBytes(tensor, Graph.Model.BaseDirectory).Span), k, n, transposed,
                 settings with { Algorithm = settings.Algorithm == WeightOnlyAlgorithm.Gptq ? WeightOnlyAlgorithm.Rtn : settings.Algorithm });
         var stem = Sanitize(valueName);
