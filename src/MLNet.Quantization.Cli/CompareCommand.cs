@@ -15,8 +15,7 @@ internal static class CompareCommand
         var batch = new Option<int>("--batch") { Description = "Value for symbolic dimensions of random inputs.", DefaultValueFactory = _ => 1 };
         var samples = new Option<int>("--samples") { Description = "Random input sets compared for agreement.", DefaultValueFactory = _ => 8 };
         var integerMax = new Option<int>("--int-max") { Description = "Random integer inputs are drawn from [0, N).", DefaultValueFactory = _ => 100 };
-        var device = new Option<string>("--device") { Description = "cpu (ONNX Runtime's CPU provider, one thread) or cuda (its CUDA provider, device 0; needs Microsoft.ML.OnnxRuntime.Gpu and CUDA 12 + cuDNN 9).", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong(ExecutionDevice.Names);
+        var device = ExecutionDevice.CreateOption("cpu (ONNX Runtime's CPU provider, one thread) or cuda / cuda:N (its CUDA provider on device 0 / N; needs the CLI built against Microsoft.ML.OnnxRuntime.Gpu 1.31.0, and CUDA 13 + cuDNN 9).");
         runs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--runs must be at least 1."); });
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--batch must be at least 1."); });
 
@@ -49,7 +48,7 @@ internal static class CompareCommand
         output.WriteLine(string.Format(c, "{0,-24} {1,14} {2,12} {3,10}", "output", "max abs diff", "cosine", "argmax"));
         foreach (var o in comparison.Outputs)
             output.WriteLine(string.Format(c, "{0,-24} {1,14:G4} {2,12:F6} {3,9:P1}", o.Name, o.MaxAbsDiff, o.Cosine, o.ArgmaxAgreement));
-        output.WriteLine(string.Format(c, "latency ({3}, median): float {0:F3} ms, quantized {1:F3} ms, ratio {2:F2}", comparison.FloatMedianMs, comparison.QuantizedMedianMs, comparison.LatencyRatio, device == "cuda" ? "CUDA device 0" : "1 thread"));
+        output.WriteLine(string.Format(c, "latency ({3}, median): float {0:F3} ms, quantized {1:F3} ms, ratio {2:F2}", comparison.FloatMedianMs, comparison.QuantizedMedianMs, comparison.LatencyRatio, ExecutionDevice.Describe(device)));
         output.WriteLine(string.Format(c, "size: float {0:F1} KiB, quantized {1:F1} KiB, {2:F2}x smaller", comparison.FloatBytes / 1024.0, comparison.QuantizedBytes / 1024.0, comparison.SizeRatio));
     }
 }

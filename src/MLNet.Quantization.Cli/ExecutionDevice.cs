@@ -1,31 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
+using MLNet.Quantization.Onnx;
 
 namespace MLNet.Quantization.Cli;
 
-/// <summary>Where <c>compare</c> runs the models: ONNX Runtime's CPU provider (one thread) or its CUDA provider.</summary>
+/// <summary>The <c>--device</c> option: <c>cpu</c>, or <c>cuda</c> / <c>cuda:N</c> for ONNX Runtime's CUDA provider on device N.</summary>
 internal static class ExecutionDevice
 {
-    /// <summary>The devices <c>--device</c> accepts.</summary>
-    public static readonly string[] Names = { "cpu", "cuda" };
+    /// <summary>A <c>--device</c> option with <paramref name="description"/>, accepting <c>cpu</c>, <c>cuda</c> and <c>cuda:N</c>.</summary>
+    public static Option<string> CreateOption(string description)
+    {
+        var option = new Option<string>("--device") { Description = description, DefaultValueFactory = _ => "cpu" };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!TryParse(value, out _)) result.AddError($"--device must be cpu, cuda or cuda:N (a CUDA device number), not '{value}'.");
+        });
+        return option;
+    }
 
-    /// <summary>Session options for <paramref name="device"/>; a clear error when the CUDA provider cannot start.</summary>
+    /// <summary>The CUDA device <paramref name="device"/> names, or null for the CPU.</summary>
+    public static int? GpuDeviceId(string device) => TryParse(device, out var id) ? id : throw new UsageException($"--device must be cpu, cuda or cuda:N, not '{device}'.");
+
+    /// <summary>How reports name the device: "1 thread" on the CPU, "CUDA device N" on a GPU.</summary>
+    public static string Describe(string device) => GpuDeviceId(device) is int id ? $"CUDA device {id}" : "1 thread";
+
+    /// <summary>Session options for <c>compare</c> on <paramref name="device"/>: one thread, plus the CUDA provider on a GPU.</summary>
     public static SessionOptions Options(string device)
     {
         var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        if (device != "cuda") return options;
+        if (GpuDeviceId(device) is not int id) return options;
         try
         {
-            options.AppendExecutionProvider_CUDA(0);
+            CudaProvider.Append(options, id, $"--device {device}");
             return options;
         }
-        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        catch
         {
             options.Dispose();
-            throw new InvalidOperationException(
-                "--device cuda needs ONNX Runtime's CUDA execution provider, which could not start here. The application must reference "
-                + "Microsoft.ML.OnnxRuntime.Gpu 1.31.0 (not Microsoft.ML.OnnxRuntime; build the CLI with -p:OnnxRuntimeNativePackage=Microsoft.ML.OnnxRuntime.Gpu "
-                + "-p:OnnxRuntimeNativeVersion=1.31.0), and the machine needs an NVIDIA GPU with its driver, CUDA 12 (libcudart.so.12, libcublas.so.12, "
-                + $"libcublasLt.so.12, libcufft.so.11, libcurand.so.10) and cuDNN 9 (libcudnn.so.9) on the library path. ONNX Runtime said: {e.Message}", e);
+            throw;
         }
+    }
+
+    private static bool TryParse(string? device, out int? id)
+    {
+        id = null;
+        if (device == "cpu") return true;
+        if (device == "cuda") { id = 0; return true; }
+        if (device is null || !device.StartsWith("cuda:", StringComparison.Ordinal)) return false;
+        if (!int.TryParse(device.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return false;
+        id = number;
+        return true;
     }
 }

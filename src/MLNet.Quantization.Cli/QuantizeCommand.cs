@@ -57,13 +57,14 @@ internal static class QuantizeCommand
         var saveCalibration = new Option<FileInfo?>("--save-calibration") { Description = "Static mode: write every activation range of this run as JSON, for --calibration-file." };
         var overrides = new Option<FileInfo?>("--overrides") { Description = "JSON with per-node and per-tensor exceptions: { \"keepFloat\": [...], \"tensors\": { \"name\": { \"min\": .., \"max\": .., \"perChannel\": .. } } }." };
         var externalData = new Option<bool>("--external-data") { Description = "Write weights to OUT.onnx.data next to the model." };
+        var device = ExecutionDevice.CreateOption("Static mode and GPTQ: where calibration runs, cpu or cuda / cuda:N (ONNX Runtime's CUDA provider on device 0 / N; the CLI must be built against Microsoft.ML.OnnxRuntime.Gpu).");
 
         var command = new Command("quantize", "Quantize an ONNX model: INT8 (dynamic or static), block-wise 2/4/8-bit or NF4/FP4 weights (weight-only), or float16/bfloat16 (float16).")
         {
             input, outputPath, mode, weightType, perChannel, reduceRange, excludeNodes, excludeOps, opTypes, quantizeConv, matmulForm, minElements, externalData,
             calibrationData, calibrationMethod, percentile, format, activationType, maxSamples, latencyGuard,
             tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget, writeBest, calibrationFile, saveCalibration, overrides,
-            bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget, actOrder, halfType, halfCompute, halfOpTypes,
+            bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget, actOrder, halfType, halfCompute, halfOpTypes, device,
         };
         command.SetAction(parse =>
         {
@@ -107,6 +108,7 @@ internal static class QuantizeCommand
                 Tuning = TuningFrom(parse, tune, evaluationData, minAgreement, minCosine, maxTrials, timeBudget),
                 Overrides = parse.GetValue(overrides) is { } overridesFile ? QuantizationOverrides.Load(overridesFile.FullName) : null,
                 Calibration = parse.GetValue(calibrationFile) is { } rangesFile ? CalibrationResult.Load(rangesFile.FullName) : null,
+                GpuDeviceId = ExecutionDevice.GpuDeviceId(parse.GetValue(device)!),
             };
             var source = parse.GetValue(input)!;
             var destination = parse.GetValue(outputPath)!;
@@ -121,6 +123,8 @@ internal static class QuantizeCommand
                 throw new UsageException("--algorithm gptq needs --calibration-data DIR (a folder of test_data_set_*/input_N.pb inputs; 128 samples or more are typical).");
             if (options.Mode != QuantizationMode.Static && !gptq && calibration is not null)
                 throw new UsageException("--calibration-data is used only with --mode static or --mode weight-only --algorithm gptq.");
+            if (options.GpuDeviceId is not null && calibration is null)
+                throw new UsageException("--device chooses where calibration runs, so it is used only with --calibration-data (--mode static, or --mode weight-only --algorithm gptq); compare --device measures a model on a GPU.");
             if (options.Mode != QuantizationMode.WeightOnly && new Option[] { bits, blockSize, symmetric, algorithm, accuracyLevel, bitsBudget, actOrder }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } weightOnlyOption)
                 throw new UsageException($"{weightOnlyOption.Name} is used only with --mode weight-only.");
             if (options.Mode != QuantizationMode.Float16 && new Option[] { halfType, halfCompute, halfOpTypes }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } halfOption)

@@ -99,7 +99,7 @@ public class CliTests
         var compare = Run("compare", folder.File("float.onnx"), folder.File("q.onnx"), "--device", "cuda", "--runs", "1");
         Assert.Equal(1, compare.Code);
         Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu 1.31.0", compare.Error);
-        Assert.Contains("libcudnn.so.9", compare.Error);
+        Assert.Contains("libcublasLt.so.13", compare.Error);
         Assert.Contains("ONNX Runtime said:", compare.Error);
         Assert.Single(compare.Error.Trim().Split('\n'));
     }

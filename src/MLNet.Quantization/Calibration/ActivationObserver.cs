@@ -28,7 +28,7 @@ internal static class ActivationObserver
         var fromOutputs = tensors.Except(fromInputs).ToList();
         var collectors = tensors.ToDictionary(t => t, _ => CollectorFactory.Create(options), StringComparer.Ordinal);
 
-        using var sessionOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var sessionOptions = CalibrationDevice.Apply(new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL }, options);
         using var session = AugmentedModel.Open(model, fromOutputs.Count > 0 ? fromOutputs : model.Graph.Output.Select(o => o.Name), sessionOptions);
         int samples = 0;
         foreach (var sample in data.Read(inputNames))

@@ -25,4 +25,22 @@ internal static class CatalogEnvironment
             return null;
         }
     }
+
+    /// <summary>
+    /// The MLContext's <c>GpuDeviceId</c> and <c>FallbackToCpu</c>, read from ML.NET's internal environment interface;
+    /// (null, false) when they cannot be reached.
+    /// </summary>
+    public static (int? GpuDeviceId, bool FallbackToCpu) Device(IHostEnvironment? environment)
+    {
+        var carrier = environment?.GetType().GetInterfaces().FirstOrDefault(i => i.GetProperty("GpuDeviceId") is not null && i.GetProperty("FallbackToCpu") is not null);
+        if (carrier is null) return (null, false);
+        try
+        {
+            return (carrier.GetProperty("GpuDeviceId")!.GetValue(environment) as int?, carrier.GetProperty("FallbackToCpu")!.GetValue(environment) is true);
+        }
+        catch (TargetInvocationException)
+        {
+            return (null, false);
+        }
+    }
 }

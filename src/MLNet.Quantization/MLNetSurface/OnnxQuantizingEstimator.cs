@@ -18,8 +18,10 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     private readonly string[]? _inputColumnNames;
     private readonly int? _gpuDeviceId;
     private readonly bool _fallbackToCpu;
+    private readonly int? _scoringDeviceId;
     private readonly IDictionary<string, int[]>? _shapes;
     private readonly IHost? _host;
+    private readonly (int? GpuDeviceId, bool FallbackToCpu) _contextDevice;
     private readonly OnnxScoringEstimator _floatEstimator;
     private QuantizationResult? _quantized;
 
@@ -34,7 +36,10 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         _inputColumnNames = inputColumnNames;
         _gpuDeviceId = gpuDeviceId;
         _fallbackToCpu = fallbackToCpu;
-        _host = CatalogEnvironment.Find(catalog)?.Register("Quantize");
+        _scoringDeviceId = ScoringDevice(gpuDeviceId, fallbackToCpu);
+        var environment = CatalogEnvironment.Find(catalog);
+        _host = environment?.Register("Quantize");
+        _contextDevice = CatalogEnvironment.Device(environment);
         _floatEstimator = CreateScoringEstimator(floatModel);
     }
 
@@ -83,9 +88,34 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         var calibration = NeedsData
             ? DataViewCalibration.Create(Options.CalibrationData ?? input, model.Proto, _shapes)
             : null;
-        var result = OnnxQuantizer.Quantize(model, WithDataViewTuning(model), calibration, progress);
+        var result = OnnxQuantizer.Quantize(model, WithCalibrationDevice(WithDataViewTuning(model)), calibration, progress);
         channel?.Info(MessageSensitivity.None, result.Report.ToString());
         return result;
+    }
+
+    /// <summary>
+    /// The GPU ML.NET's scorer is given: <paramref name="gpuDeviceId"/> when the CUDA provider starts on it; null (the
+    /// CPU) when it cannot and <paramref name="fallbackToCpu"/> is set, because ML.NET falls back only on some of the
+    /// provider's failures (with the CPU build of ONNX Runtime it throws EntryPointNotFoundException); otherwise the
+    /// error naming what is missing.
+    /// </summary>
+    private static int? ScoringDevice(int? gpuDeviceId, bool fallbackToCpu)
+    {
+        if (gpuDeviceId is not int device || Onnx.CudaProvider.Probe(device) is not { } failure) return gpuDeviceId;
+        if (fallbackToCpu) return null;
+        throw Onnx.CudaProvider.Unavailable(device, "Quantize(..., gpuDeviceId)", failure);
+    }
+
+    /// <summary>
+    /// Calibration runs where the options say; when they name no GPU, on the estimator's <c>gpuDeviceId</c>, else on
+    /// the MLContext's <c>GpuDeviceId</c>, each with its own fallback setting (only for runs that calibrate).
+    /// </summary>
+    private QuantizationOptions WithCalibrationDevice(QuantizationOptions options)
+    {
+        if (options.GpuDeviceId is not null || !NeedsData) return options;
+        if (_gpuDeviceId is not null) return options with { GpuDeviceId = _gpuDeviceId, FallbackToCpu = _fallbackToCpu };
+        if (_contextDevice.GpuDeviceId is not null) return options with { GpuDeviceId = _contextDevice.GpuDeviceId, FallbackToCpu = _contextDevice.FallbackToCpu };
+        return options;
     }
 
     /// <summary>Turns the ML.NET forms of the tuning options (an IDataView, a metric over a transformer) into the engine's.</summary>
@@ -103,18 +133,35 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
         return Options with { Tuning = tuning with { EvaluationData = evaluation, Metric = metric } };
     }
 
-    private OnnxScoringEstimator CreateScoringEstimator(byte[] model) => RandomTempNameRetry.Run(() =>
+    /// <summary>
+    /// ML.NET's scorer for <paramref name="model"/>. Where no GPU is given here ML.NET takes the MLContext's, and with
+    /// the CPU build of ONNX Runtime it fails on it whatever FallbackToCpu says: that failure gets the error naming
+    /// what is missing.
+    /// </summary>
+    private OnnxScoringEstimator CreateScoringEstimator(byte[] model)
+    {
+        try
+        {
+            return CreateScoringEstimatorOn(model);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException && _scoringDeviceId is null && _contextDevice.GpuDeviceId is int device)
+        {
+            throw Onnx.CudaProvider.Unavailable(device, "MLContext.GpuDeviceId", $"{e.Message} (ML.NET's FallbackToCpu does not cover an ONNX Runtime without the CUDA provider; set MLContext.GpuDeviceId = null to run on the CPU)", e);
+        }
+    }
+
+    private OnnxScoringEstimator CreateScoringEstimatorOn(byte[] model) => RandomTempNameRetry.Run(() =>
     {
         var stream = new MemoryStream(model, writable: false);
         if (_shapes is not null)
         {
             return _outputColumnNames is null
-                ? _catalog.ApplyOnnxModel(stream, _shapes, _gpuDeviceId, _fallbackToCpu)
-                : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _shapes, _gpuDeviceId, _fallbackToCpu);
+                ? _catalog.ApplyOnnxModel(stream, _shapes, _scoringDeviceId, _fallbackToCpu)
+                : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _shapes, _scoringDeviceId, _fallbackToCpu);
         }
         return _outputColumnNames is null
-            ? _catalog.ApplyOnnxModel(stream, _gpuDeviceId, _fallbackToCpu)
-            : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _gpuDeviceId, _fallbackToCpu);
+            ? _catalog.ApplyOnnxModel(stream, _scoringDeviceId, _fallbackToCpu)
+            : _catalog.ApplyOnnxModel(_outputColumnNames, _inputColumnNames!, stream, _scoringDeviceId, _fallbackToCpu);
     });
 
     /// <summary>Forwards progress to an ML.NET channel as info messages (synchronously, in order).</summary>

@@ -77,6 +77,9 @@ public static class OnnxQuantizer
             throw new ArgumentNullException(nameof(calibrationData), "GPTQ needs calibration data: representative inputs whose layer activations it observes (128 samples or more are typical). Use Rtn or Hqq to quantize without data.");
         if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
             throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
+        var notes = new List<string>();
+        bool calibrates = (options.Mode == QuantizationMode.Static && calibrationData is not null) || (options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq);
+        options = Calibration.CalibrationDevice.Resolve(options, calibrates, notes);
         var stopwatch = Stopwatch.StartNew();
         if (sourcePath is null) ModelVerifier.VerifyInput(model, null, sourceBytes);
         options.Overrides?.CheckNames(model.Graph);
@@ -87,7 +90,6 @@ public static class OnnxQuantizer
         var graph = new GraphEditor(working);
         Preparation.LegacyOpsetUpgrade.To9(graph);
         IReadOnlyList<NodeReport> nodes;
-        var notes = new List<string>();
         IReadOnlyList<TuningTrial> trials = Array.Empty<TuningTrial>();
         string? missed = null;
         TuningTrial? bestTrial = null;

@@ -90,6 +90,22 @@ public sealed record QuantizationOptions
     public int MaxCalibrationSamples { get; init; } = 300;
 
     /// <summary>
+    /// Static mode and GPTQ: run calibration (the float model over the calibration samples; GPTQ's layer-by-layer
+    /// inputs) with ONNX Runtime's CUDA provider on this GPU, as ML.NET's <c>gpuDeviceId</c>. Null (the default): the
+    /// CPU. The application must reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime; where the
+    /// GPU cannot be used the run stops before any work with an error naming what is missing, unless
+    /// <see cref="FallbackToCpu"/>. The latency guard, tuning's candidates and the check that the output loads still
+    /// run on the CPU: they judge the CPU's quantized kernels (turn <see cref="LatencyGuard"/> off for a GPU deployment).
+    /// </summary>
+    public int? GpuDeviceId { get; init; }
+
+    /// <summary>
+    /// When <see cref="GpuDeviceId"/> cannot be used, calibrate on the CPU and say so in the report's notes instead of
+    /// failing. Default: false.
+    /// </summary>
+    public bool FallbackToCpu { get; init; }
+
+    /// <summary>
     /// ML.NET static mode: calibrate on this data instead of the data given to <c>Fit</c>. Columns are mapped to model
     /// inputs by the same names as the data given to <c>Fit</c>.
     /// </summary>
@@ -179,6 +195,7 @@ public sealed record QuantizationOptions
         Overrides?.Validate();
         if (Format == QuantizationFormat.QOperator && Overrides?.Tensors.FirstOrDefault(t => t.Value.Type is not null) is { Key: { } typed })
             throw new ArgumentOutOfRangeException(nameof(Overrides), $"The override for tensor '{typed}' sets an activation type, which only the QDQ format can mix (QOperator's QLinear operators need one type on all their inputs). Use Format = Qdq or drop the type.");
+        if (GpuDeviceId < 0) throw new ArgumentOutOfRangeException(nameof(GpuDeviceId), GpuDeviceId, "A CUDA device number is 0 or more (null runs calibration on the CPU).");
         if (MaxCalibrationSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxCalibrationSamples), MaxCalibrationSamples, "At least one calibration sample is needed.");
         if (WeightOnly is null) throw new ArgumentNullException(nameof(WeightOnly), "WeightOnly must not be null; leave it unset for the defaults.");
         if (Mode == QuantizationMode.WeightOnly) WeightOnly.Validate();

@@ -24,12 +24,13 @@ internal sealed class SequentialHessianObserver : IDisposable
     private readonly Dictionary<string, ValueInfoProto> _graphInputs;
     private readonly List<Dictionary<string, NamedOnnxValue>> _kept = new();
     private readonly CancellationToken _cancellationToken;
+    private readonly QuantizationOptions _options;
     private int _nodesRun;
 
     /// <summary>Reads the calibration samples (up to <see cref="QuantizationOptions.MaxCalibrationSamples"/>) and checks them.</summary>
     /// <param name="graph">The graph being rewritten; its node list is the original, in graph order.</param>
     /// <param name="data">The calibration samples.</param>
-    /// <param name="options">The sample limit.</param>
+    /// <param name="options">The sample limit and the device the segments run on.</param>
     /// <param name="progress">Receives one report per sample read.</param>
     /// <param name="cancellationToken">Checked before each sample and each session run.</param>
     public SequentialHessianObserver(GraphEditor graph, CalibrationData data, QuantizationOptions options, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken)
@@ -37,6 +38,7 @@ internal sealed class SequentialHessianObserver : IDisposable
         _graph = graph;
         _original = graph.Graph.Node.ToList();
         _cancellationToken = cancellationToken;
+        _options = options;
         _graphInputs = graph.Graph.Input.Where(i => !graph.IsInitializer(i.Name)).ToDictionary(i => i.Name, StringComparer.Ordinal);
         var inputNames = _graphInputs.Keys.ToList();
         foreach (var sample in data.Read(inputNames))
@@ -173,11 +175,12 @@ internal sealed class SequentialHessianObserver : IDisposable
 
     /// <summary>
     /// A session on a segment, without the CPU memory arena, so that the values it outputs own plain allocations
-    /// that outlive it and are freed when disposed.
+    /// that outlive it and are freed when disposed; on the calibration GPU when there is one (its outputs come back
+    /// to CPU memory all the same).
     /// </summary>
     private InferenceSession OpenSession(ModelProto segment, int nodeIndex)
     {
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, EnableCpuMemArena = false };
+        using var options = CalibrationDevice.Apply(new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, EnableCpuMemArena = false }, _options);
         try
         {
             return new InferenceSession(segment.ToByteArray(), options);
