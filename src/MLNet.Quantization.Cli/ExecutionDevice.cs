@@ -33,7 +33,7 @@ internal static class ExecutionDevice
         if (GpuDeviceId(device) is not int id) return options;
         try
         {
-            CudaProvider.Append(options, id, $"--device {device}");
+            CudaProvider.Append(options, id, $"--device {device}", exactFloat32: false);
             return options;
         }
         catch

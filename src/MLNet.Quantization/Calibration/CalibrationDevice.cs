@@ -26,9 +26,9 @@ internal static class CalibrationDevice
             notes.Add($"GPU device {device} was not used: only calibration (static mode, weight-only GPTQ) runs a model on a device, and this run calibrates nothing.");
             return options with { GpuDeviceId = null };
         }
-        if (CudaProvider.Probe(device) is not { } failure)
+        if (CudaProvider.Probe(device, exactFloat32: true) is not { } failure)
         {
-            notes.Add($"calibration ran on CUDA device {device}; the latency guard, tuning and the output check ran on the CPU.");
+            notes.Add($"calibration ran on CUDA device {device} (float32 products, TF32 off); the latency guard, tuning and the output check ran on the CPU.");
             return options;
         }
         if (!options.FallbackToCpu) throw CudaProvider.Unavailable(device, OptionName, failure);
@@ -42,7 +42,7 @@ internal static class CalibrationDevice
         if (options.GpuDeviceId is not int device) return session;
         try
         {
-            CudaProvider.Append(session, device, OptionName);
+            CudaProvider.Append(session, device, OptionName, exactFloat32: true);
             return session;
         }
         catch

@@ -101,7 +101,7 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     /// </summary>
     private static int? ScoringDevice(int? gpuDeviceId, bool fallbackToCpu)
     {
-        if (gpuDeviceId is not int device || Onnx.CudaProvider.Probe(device) is not { } failure) return gpuDeviceId;
+        if (gpuDeviceId is not int device || Onnx.CudaProvider.Probe(device, exactFloat32: false) is not { } failure) return gpuDeviceId;
         if (fallbackToCpu) return null;
         throw Onnx.CudaProvider.Unavailable(device, "Quantize(..., gpuDeviceId)", failure);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -15,12 +16,14 @@ internal static class CudaProvider
     /// A session is opened (on a one-node model) because the provider's libraries can load on a machine whose GPU
     /// or driver is missing, and only a session finds that out.
     /// </summary>
-    public static string? Probe(int deviceId)
+    /// <param name="deviceId">The CUDA device.</param>
+    /// <param name="exactFloat32">Configure the provider as <see cref="Append"/> will, with TF32 off.</param>
+    public static string? Probe(int deviceId, bool exactFloat32)
     {
         try
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
-            options.AppendExecutionProvider_CUDA(deviceId);
+            AppendProvider(options, deviceId, exactFloat32);
             var builder = new GraphBuilder("cuda-probe", 13);
             builder.Input("x", TensorElementType.Float, 1L);
             builder.Node("Identity", new[] { "x" }, "y");
@@ -38,16 +41,33 @@ internal static class CudaProvider
     /// <param name="options">The session options to extend.</param>
     /// <param name="deviceId">The CUDA device.</param>
     /// <param name="requestedBy">What asked for the GPU, as the user wrote it (an option name).</param>
-    public static void Append(SessionOptions options, int deviceId, string requestedBy)
+    /// <param name="exactFloat32">
+    /// Turn off TF32, which ONNX Runtime's CUDA provider uses by default for float MatMul, Gemm and Conv (10-bit
+    /// mantissa products): calibration observes the float model as the CPU computes it. Measuring keeps the default,
+    /// as a deployment runs.
+    /// </param>
+    public static void Append(SessionOptions options, int deviceId, string requestedBy, bool exactFloat32)
     {
         try
         {
-            options.AppendExecutionProvider_CUDA(deviceId);
+            AppendProvider(options, deviceId, exactFloat32);
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
             throw Unavailable(deviceId, requestedBy, e.Message.Trim(), e);
         }
+    }
+
+    private static void AppendProvider(SessionOptions options, int deviceId, bool exactFloat32)
+    {
+        if (!exactFloat32)
+        {
+            options.AppendExecutionProvider_CUDA(deviceId);
+            return;
+        }
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string> { ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture), ["use_tf32"] = "0" });
+        options.AppendExecutionProvider_CUDA(cuda);
     }
 
     /// <summary>The one error for a CUDA provider that cannot start: what the application and the machine need, and what is missing here.</summary>

@@ -91,8 +91,8 @@ public sealed record QuantizationOptions
 
     /// <summary>
     /// Static mode and GPTQ: run calibration (the float model over the calibration samples; GPTQ's layer-by-layer
-    /// inputs) with ONNX Runtime's CUDA provider on this GPU, as ML.NET's <c>gpuDeviceId</c>. Null (the default): the
-    /// CPU. The application must reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime; where the
+    /// inputs) with ONNX Runtime's CUDA provider on this GPU, as ML.NET's <c>gpuDeviceId</c>, with TF32 off so that
+    /// products are float32 as on the CPU. Null (the default): the CPU. The application must reference Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime; where the
     /// GPU cannot be used the run stops before any work with an error naming what is missing, unless
     /// <see cref="FallbackToCpu"/>. The latency guard, tuning's candidates and the check that the output loads still
     /// run on the CPU: they judge the CPU's quantized kernels (turn <see cref="LatencyGuard"/> off for a GPU deployment).
