@@ -18,12 +18,18 @@ if [ -z "${CLI_DIR:-}" ]; then
   dotnet build "$root/src/MLNet.Quantization.Cli" -c Release -p:OnnxRuntimeNativePackage=Microsoft.ML.OnnxRuntime.Gpu.Linux -p:OnnxRuntimeNativeVersion=1.31.0 -o "$cli_dir"
 fi
 provider="$cli_dir/runtimes/linux-x64/native/libonnxruntime_providers_cuda.so"
+if [ ! -f "$provider" ]; then
+  echo "$cli_dir has no libonnxruntime_providers_cuda.so: it was built against the CPU build of ONNX Runtime." >&2
+  exit 1
+fi
 missing="$(ldd "$provider" | grep 'not found' || true)"
 if [ -n "$missing" ]; then
   echo "ONNX Runtime's CUDA provider cannot load here; missing libraries:" >&2
   echo "$missing" >&2
   exit 1
 fi
+# cuDNN is loaded at run time, not linked, so ldd cannot see it.
+ldconfig -p | grep -q 'libcudnn.so.9' || echo "warning: libcudnn.so.9 is not in the loader cache; Conv and some fused kernels will fail on CUDA." >&2
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
 dotnet run -c Release --project "$root/benchmarks/MLNet.Quantization.Benchmarks" -- weight-only "$out/models" "$layers" none
 cli="$cli_dir/mlnet-quantize"
@@ -39,7 +45,7 @@ for run in "static-int8:--mode static --latency-guard false" "gptq-int4:--mode w
   for device in cuda cpu; do
     start=$(date +%s%N)
     "$cli" quantize "$float" -o "$out/models/$name-$device.onnx" --external-data --calibration-data "$out/models/calibration" --device "$device" $options > /dev/null
-    echo "== $name calibrated on $device: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    echo "== $name, calibrated on $device: the whole quantize command (load, verify, calibrate, write, verify) took $(( ($(date +%s%N) - start) / 1000000 )) ms"
     "$cli" compare "$float" "$out/models/$name-$device.onnx" --data "$out/models/data" --runs 5
   done
 done

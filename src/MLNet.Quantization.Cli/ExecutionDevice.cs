@@ -26,9 +26,14 @@ internal static class ExecutionDevice
     /// <summary>How reports name the device: "1 thread" on the CPU, "CUDA device N" on a GPU.</summary>
     public static string Describe(string device) => GpuDeviceId(device) is int id ? $"CUDA device {id}" : "1 thread";
 
-    /// <summary>Session options for <c>compare</c> on <paramref name="device"/>: one thread, plus the CUDA provider on a GPU.</summary>
+    /// <summary>
+    /// Session options for <c>compare</c> on <paramref name="device"/>: one thread, plus the CUDA provider on a GPU,
+    /// which is probed first so that a device that cannot start gives the one error naming what is missing.
+    /// </summary>
     public static SessionOptions Options(string device)
     {
+        if (GpuDeviceId(device) is int probed && CudaProvider.Probe(probed, exactFloat32: false) is { } failure)
+            throw CudaProvider.Unavailable(probed, $"--device {device}", failure);
         var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         if (GpuDeviceId(device) is not int id) return options;
         try

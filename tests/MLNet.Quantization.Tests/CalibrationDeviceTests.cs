@@ -3,9 +3,11 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using MLNet.Quantization.Calibration;
 using MLNet.Quantization.Cli;
 using MLNet.Quantization.ModelZoo;
 using MLNet.Quantization.Onnx;
+using MLNet.Quantization.Planning;
 
 namespace MLNet.Quantization.Tests;
 
@@ -45,9 +47,11 @@ public class CalibrationDeviceTests
         Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu 1.31.0", message);
         Assert.Contains("libcudart.so.13", message);
         Assert.Contains("cuDNN 9", message);
-        Assert.Contains("This application has no libonnxruntime_providers_cuda.so: it ships the CPU build of ONNX Runtime.", message);
+        Assert.Contains($"This application has no {ProviderLibrary}: it ships the CPU build of ONNX Runtime.", message);
         Assert.Contains("ONNX Runtime said:", message);
     }
+
+    private static string ProviderLibrary => OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
 
     public static TheoryData<string> CalibratingModes => new() { "static", "gptq" };
 
@@ -62,12 +66,15 @@ public class CalibrationDeviceTests
         var before = File.ReadAllBytes(folder.File("float.onnx"));
         var progress = new List<QuantizationProgress>();
 
-        var error = Assert.Throws<InvalidOperationException>(() => OnnxQuantizer.QuantizeFile(folder.File("float.onnx"), folder.File("q.onnx"),
-            For(mode) with { GpuDeviceId = 0 }, progress: new Progress(progress), calibrationData: Samples(8)));
+        foreach (var output in new[] { folder.File("q.onnx"), folder.File("sub/q.onnx") })
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => OnnxQuantizer.QuantizeFile(folder.File("float.onnx"), output,
+                For(mode) with { GpuDeviceId = 0 }, progress: new Progress(progress), calibrationData: Samples(8)));
+            AssertNamesWhatIsMissing(error.Message);
+        }
 
-        AssertNamesWhatIsMissing(error.Message);
         Assert.Empty(progress);
-        Assert.Equal(new[] { "float.onnx" }, Directory.GetFiles(folder.Path).Select(Path.GetFileName));
+        Assert.Equal(new[] { "float.onnx" }, Directory.GetFileSystemEntries(folder.Path).Select(Path.GetFileName));
         Assert.Equal(before, File.ReadAllBytes(folder.File("float.onnx")));
     }
 
@@ -84,6 +91,32 @@ public class CalibrationDeviceTests
         var note = Assert.Single(fallback.Report.Notes, n => n.StartsWith("calibration ran on the CPU: CUDA device 0 could not start", StringComparison.Ordinal));
         Assert.Contains("ONNX Runtime said:", note);
         Assert.DoesNotContain(onCpu.Report.Notes, n => n.Contains("CUDA", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_calibration_sessions_themselves_ask_for_the_gpu()
+    {
+        var model = TestModels.Mlp();
+        var unresolved = Static with { GpuDeviceId = 0 };
+        var observed = Assert.Throws<InvalidOperationException>(() => ActivationObserver.Observe(model, new[] { model.Graph.Node[1].Output[0] }, Samples(2), unresolved, null));
+        AssertNamesWhatIsMissing(observed.Message);
+
+        var graph = new GraphEditor(new OnnxModel(model.Proto.Clone(), null));
+        using var hessians = WeightOnlyPlanner.HessiansFor(graph, Samples(2), Gptq with { GpuDeviceId = 0 }, null, CancellationToken.None);
+        var second = graph.Graph.Node.Select((n, i) => (n, i)).Where(p => p.n.OpType == "MatMul").Skip(1).First();
+        var segment = Assert.Throws<InvalidOperationException>(() => hessians.For(second.n.Input[0], graph.Graph.Node.ToList(), second.i, 32));
+        AssertNamesWhatIsMissing(segment.Message);
+    }
+
+    [Fact]
+    public void Sensitivity_calibrates_on_the_gpu_or_falls_back()
+    {
+        var model = TestModels.Mlp();
+        var onCpu = QuantizationDebugger.Sensitivity(model, Static, Samples(4), Samples(3));
+        var fallback = QuantizationDebugger.Sensitivity(model, Static with { GpuDeviceId = 0, FallbackToCpu = true }, Samples(4), Samples(3));
+        Assert.NotEmpty(onCpu);
+        Assert.Equal(onCpu, fallback);
+        AssertNamesWhatIsMissing(Assert.Throws<InvalidOperationException>(() => QuantizationDebugger.Sensitivity(model, Static with { GpuDeviceId = 0 }, Samples(4), Samples(3))).Message);
     }
 
     [Fact]
@@ -146,7 +179,7 @@ public class CalibrationDeviceTests
         var cuda = Cli("quantize", folder.File("float.onnx"), "-o", folder.File("q.onnx"), "--mode", "static", "--calibration-data", folder.File("cal"), "--device", "cuda");
         Assert.Equal(1, cuda.Code);
         AssertNamesWhatIsMissing(cuda.Error);
-        Assert.Contains("--device cuda", cuda.Error);
+        Assert.Contains("QuantizationOptions.GpuDeviceId (CLI: --device)", cuda.Error);
         Assert.Single(cuda.Error.Trim().Split('\n'));
         Assert.False(File.Exists(folder.File("q.onnx")));
 

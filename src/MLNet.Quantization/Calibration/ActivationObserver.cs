@@ -51,7 +51,7 @@ internal static class ActivationObserver
             }
             catch (OnnxRuntimeException e)
             {
-                throw new InvalidOperationException($"Calibration sample {samples} was rejected by the model: {e.Message.Trim()} Check that each input has the model's shape and element type ({Describe(session)}).", e);
+                throw new InvalidOperationException($"Calibration sample {samples} was rejected by the model{CalibrationDevice.Where(options)}: {e.Message.Trim()} Check that each input has the model's shape and element type ({Describe(session)}){CalibrationDevice.Hint(options)}.", e);
             }
             using (results)
             {

@@ -9,7 +9,7 @@ namespace MLNet.Quantization.Calibration;
 /// </summary>
 internal static class CalibrationDevice
 {
-    private const string OptionName = "QuantizationOptions.GpuDeviceId (--device cuda)";
+    private const string OptionName = "QuantizationOptions.GpuDeviceId (CLI: --device)";
 
     /// <summary>
     /// The options calibration runs with: <paramref name="options"/> when it asks for no GPU or its GPU starts, the same
@@ -28,13 +28,21 @@ internal static class CalibrationDevice
         }
         if (CudaProvider.Probe(device, exactFloat32: true) is not { } failure)
         {
-            notes.Add($"calibration ran on CUDA device {device} (float32 products, TF32 off); the latency guard, tuning and the output check ran on the CPU.");
+            notes.Add(options.Mode == QuantizationMode.Static
+                ? $"calibration uses CUDA device {device} (float32 products, TF32 off); the latency guard, tuning and the output check run on the CPU."
+                : $"GPTQ computes its layer inputs on CUDA device {device} (float32 products, TF32 off).");
             return options;
         }
         if (!options.FallbackToCpu) throw CudaProvider.Unavailable(device, OptionName, failure);
         notes.Add($"calibration ran on the CPU: CUDA device {device} could not start (FallbackToCpu). ONNX Runtime said: {failure}");
         return options with { GpuDeviceId = null };
     }
+
+    /// <summary>" on CUDA device N" for messages about a calibration session, when it runs on a GPU.</summary>
+    public static string Where(QuantizationOptions options) => options.GpuDeviceId is int device ? $" on CUDA device {device}" : "";
+
+    /// <summary>For messages about a calibration session on a GPU: how to rule the device out.</summary>
+    public static string Hint(QuantizationOptions options) => options.GpuDeviceId is null ? "" : "; to rule out the GPU, calibrate on the CPU (GpuDeviceId = null, --device cpu)";
 
     /// <summary>Adds the CUDA provider to <paramref name="session"/> when <paramref name="options"/> calibrate on a GPU (disposing it when that fails).</summary>
     public static SessionOptions Apply(SessionOptions session, QuantizationOptions options)

@@ -68,7 +68,7 @@ public static class QuantizationDebugger
     /// outputs on <paramref name="evaluation"/> when only that node is quantized, most sensitive first.
     /// </summary>
     /// <param name="floatModel">The float model.</param>
-    /// <param name="options">Static options (format, calibration method, ...); mode is taken as static.</param>
+    /// <param name="options">Static options (format, calibration method, calibration GPU, ...); mode is taken as static.</param>
     /// <param name="calibration">Calibration inputs.</param>
     /// <param name="evaluation">Inputs the error is measured on; keep them apart from the calibration data.</param>
     /// <param name="cancellationToken">Checked between nodes.</param>
@@ -79,6 +79,7 @@ public static class QuantizationDebugger
         if (evaluation is null) throw new ArgumentNullException(nameof(evaluation));
         options = (options ?? new QuantizationOptions()) with { Mode = QuantizationMode.Static, Tuning = null };
         options.Validate();
+        options = Calibration.CalibrationDevice.Resolve(options, calibrates: true, new List<string>());
         ModelVerifier.VerifyInput(floatModel, null);
         var graph = new GraphEditor(new OnnxModel(floatModel.Proto.Clone(), floatModel.BaseDirectory));
         Preparation.LegacyOpsetUpgrade.To9(graph);

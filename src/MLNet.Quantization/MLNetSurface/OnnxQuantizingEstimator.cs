@@ -97,7 +97,8 @@ public sealed class OnnxQuantizingEstimator : IEstimator<OnnxTransformer>
     /// The GPU ML.NET's scorer is given: <paramref name="gpuDeviceId"/> when the CUDA provider starts on it; null (the
     /// CPU) when it cannot and <paramref name="fallbackToCpu"/> is set, because ML.NET falls back only on some of the
     /// provider's failures (with the CPU build of ONNX Runtime it throws EntryPointNotFoundException); otherwise the
-    /// error naming what is missing.
+    /// error naming what is missing. ML.NET reads null as "the MLContext's GpuDeviceId", so with a GPU set on the
+    /// MLContext too the fallback scorer is ML.NET's choice, not the CPU.
     /// </summary>
     private static int? ScoringDevice(int? gpuDeviceId, bool fallbackToCpu)
     {

@@ -24,7 +24,7 @@ public static class QuantizationCatalog
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="modelFile">Path to the float ONNX model.</param>
     /// <param name="options">Quantization options.</param>
-    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload), or null for CPU.</param>
+    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload); null for the MLContext's GpuDeviceId, else the CPU.</param>
     /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string modelFile, QuantizationOptions options, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         Create(catalog, ReadModelFile(modelFile), options, null, null, gpuDeviceId, fallbackToCpu);
@@ -33,7 +33,7 @@ public static class QuantizationCatalog
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="modelBytes">A stream holding the float ONNX model; read to its end.</param>
     /// <param name="options">Quantization options; null for defaults.</param>
-    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload), or null for CPU.</param>
+    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload); null for the MLContext's GpuDeviceId, else the CPU.</param>
     /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, Stream modelBytes, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         Create(catalog, ReadStream(modelBytes), options, null, null, gpuDeviceId, fallbackToCpu);
@@ -44,7 +44,7 @@ public static class QuantizationCatalog
     /// <param name="inputColumnName">The column to read, named as the model's input; null means the same as <paramref name="outputColumnName"/>.</param>
     /// <param name="modelFile">Path to the float ONNX model.</param>
     /// <param name="options">Quantization options; null for defaults.</param>
-    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload), or null for CPU.</param>
+    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload); null for the MLContext's GpuDeviceId, else the CPU.</param>
     /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName, string modelFile, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false)
     {
@@ -58,7 +58,7 @@ public static class QuantizationCatalog
     /// <param name="inputColumnNames">Columns to read, named as the model's inputs.</param>
     /// <param name="modelFile">Path to the float ONNX model.</param>
     /// <param name="options">Quantization options; null for defaults.</param>
-    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload), or null for CPU.</param>
+    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload); null for the MLContext's GpuDeviceId, else the CPU.</param>
     /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string[] outputColumnNames, string[] inputColumnNames, string modelFile, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         Create(catalog, ReadModelFile(modelFile), options, outputColumnNames ?? throw new ArgumentNullException(nameof(outputColumnNames)), inputColumnNames ?? throw new ArgumentNullException(nameof(inputColumnNames)), gpuDeviceId, fallbackToCpu);
@@ -69,7 +69,7 @@ public static class QuantizationCatalog
     /// <param name="inputColumnNames">Columns to read, named as the model's inputs.</param>
     /// <param name="modelBytes">A stream holding the float ONNX model; read to its end.</param>
     /// <param name="options">Quantization options; null for defaults.</param>
-    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload), or null for CPU.</param>
+    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload); null for the MLContext's GpuDeviceId, else the CPU.</param>
     /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string[] outputColumnNames, string[] inputColumnNames, Stream modelBytes, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         Create(catalog, ReadStream(modelBytes), options, outputColumnNames ?? throw new ArgumentNullException(nameof(outputColumnNames)), inputColumnNames ?? throw new ArgumentNullException(nameof(inputColumnNames)), gpuDeviceId, fallbackToCpu);
@@ -85,7 +85,7 @@ public static class QuantizationCatalog
     /// <param name="modelFile">Path to the float ONNX model.</param>
     /// <param name="shapeDictionary">Input name → shape to use (e.g. { "input_ids": [1, 128] }).</param>
     /// <param name="options">Quantization options; null for defaults.</param>
-    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload), or null for CPU.</param>
+    /// <param name="gpuDeviceId">GPU the model and its calibration run on (see the first overload); null for the MLContext's GpuDeviceId, else the CPU.</param>
     /// <param name="fallbackToCpu">Run on CPU if the GPU cannot be used.</param>
     public static OnnxQuantizingEstimator Quantize(this TransformsCatalog catalog, string[] outputColumnNames, string[] inputColumnNames, string modelFile, IDictionary<string, int[]> shapeDictionary, QuantizationOptions? options = null, int? gpuDeviceId = null, bool fallbackToCpu = false) =>
         Create(catalog, ReadModelFile(modelFile), options, outputColumnNames ?? throw new ArgumentNullException(nameof(outputColumnNames)), inputColumnNames ?? throw new ArgumentNullException(nameof(inputColumnNames)), gpuDeviceId, fallbackToCpu,

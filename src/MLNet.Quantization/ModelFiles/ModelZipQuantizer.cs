@@ -29,6 +29,7 @@ internal static partial class ModelZipQuantizer
         if (needsData && calibrationData is null)
             throw new ArgumentNullException(nameof(calibrationData), $"{(options.Mode == QuantizationMode.Static ? "Static quantization" : "GPTQ")} of an ML.NET model needs calibration data: rows with the pipeline's input columns (an IDataView, or a .idv/.csv file on the command line).");
         options.Validate();
+        Calibration.CalibrationDevice.Resolve(options, needsData, new List<string>());
         using var zip = ModelZip.Open(input, source);
         var models = RequireModels(zip, source);
         ITransformer? pipeline = null;

@@ -11,24 +11,32 @@ namespace MLNet.Quantization.Onnx;
 /// </summary>
 internal static class CudaProvider
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Device, bool ExactFloat32), bool> Started = new();
+
     /// <summary>
-    /// Null when a session with the CUDA provider opens on <paramref name="deviceId"/>; otherwise ONNX Runtime's reason.
-    /// A session is opened (on a one-node model) because the provider's libraries can load on a machine whose GPU
-    /// or driver is missing, and only a session finds that out.
+    /// Null when a session with the CUDA provider opens on <paramref name="deviceId"/> and runs a MatMul and a Relu
+    /// there; otherwise ONNX Runtime's reason. The provider's libraries can load on a machine whose GPU, driver or
+    /// cuDNN is missing or too old, and only a session (some of it only a run) finds that out. A device that started
+    /// once is not probed again in this process.
     /// </summary>
     /// <param name="deviceId">The CUDA device.</param>
     /// <param name="exactFloat32">Configure the provider as <see cref="Append"/> will, with TF32 off.</param>
     public static string? Probe(int deviceId, bool exactFloat32)
     {
+        if (Started.ContainsKey((deviceId, exactFloat32))) return null;
         try
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
             AppendProvider(options, deviceId, exactFloat32);
             var builder = new GraphBuilder("cuda-probe", 13);
-            builder.Input("x", TensorElementType.Float, 1L);
-            builder.Node("Identity", new[] { "x" }, "y");
-            builder.Output("y", TensorElementType.Float, 1L);
+            var x = builder.Input("x", TensorElementType.Float, 1L, 1L);
+            var product = builder.Node("MatMul", new[] { x, builder.Initializer("w", new long[] { 1, 1 }, new[] { 2f }) });
+            builder.Node("Relu", new[] { product }, "y");
+            builder.Output("y", TensorElementType.Float, 1L, 1L);
             using var session = new InferenceSession(OnnxModelFile.ToBytes(builder.Build()), options);
+            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(new[] { 1.5f }, new[] { 1, 1 })) });
+            if (results.First().AsTensor<float>().GetValue(0) != 3f) return "a MatMul on the device gave a wrong result.";
+            Started.TryAdd((deviceId, exactFloat32), true);
             return null;
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
@@ -58,47 +66,35 @@ internal static class CudaProvider
         }
     }
 
+    /// <summary>
+    /// Appends the provider through its options object, whose failure message (unlike the device-number overload's)
+    /// carries the loader's error, e.g. the CUDA library that is missing.
+    /// </summary>
     private static void AppendProvider(SessionOptions options, int deviceId, bool exactFloat32)
     {
-        if (!exactFloat32)
-        {
-            options.AppendExecutionProvider_CUDA(deviceId);
-            return;
-        }
         using var cuda = new OrtCUDAProviderOptions();
-        cuda.UpdateOptions(new Dictionary<string, string> { ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture), ["use_tf32"] = "0" });
+        var settings = new Dictionary<string, string> { ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture) };
+        if (exactFloat32) settings["use_tf32"] = "0";
+        cuda.UpdateOptions(settings);
         options.AppendExecutionProvider_CUDA(cuda);
     }
 
-    /// <summary>The one error for a CUDA provider that cannot start: what the application and the machine need, and what is missing here.</summary>
+    /// <summary>The one error for a CUDA provider that cannot start: what the application and the machine need, and what this process has.</summary>
     public static InvalidOperationException Unavailable(int deviceId, string requestedBy, string reason, Exception? inner = null) => new(
         $"{requestedBy} asks for CUDA device {deviceId}, but ONNX Runtime's CUDA execution provider could not start on it here. The application must reference "
         + "Microsoft.ML.OnnxRuntime.Gpu 1.31.0 instead of Microsoft.ML.OnnxRuntime (the CLI: build it with -p:OnnxRuntimeNativePackage=Microsoft.ML.OnnxRuntime.Gpu "
-        + "-p:OnnxRuntimeNativeVersion=1.31.0), and the machine needs an NVIDIA GPU with its driver and the CUDA libraries that build links on the library path "
-        + "(1.31.0 for Linux: CUDA 13's libcudart.so.13, libcublas.so.13, libcublasLt.so.13 and libcurand.so.10, and cuDNN 9). "
-        + $"{Diagnose()}ONNX Runtime said: {reason}", inner);
+        + "-p:OnnxRuntimeNativeVersion=1.31.0), and the machine needs an NVIDIA GPU whose driver supports CUDA 13, and the CUDA libraries that build links on the "
+        + "library path (1.31.0 for Linux: libcudart.so.13, libcublas.so.13, libcublasLt.so.13 and libcurand.so.10, and cuDNN 9). "
+        + $"{Installed()}ONNX Runtime said: {reason}", inner);
 
-    /// <summary>
-    /// What keeps the provider from loading in this process, as far as the loader can tell: its library is not in the
-    /// application (the CPU build), or a library it links is missing (the loader names the first).
-    /// </summary>
-    private static string Diagnose()
+    /// <summary>Whether this application ships the CUDA provider at all: the CPU build of ONNX Runtime does not.</summary>
+    private static string Installed()
     {
         string name = OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
         string rid = $"{(OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux")}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
-        var path = new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native") }
-            .Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
-        if (path is null) return $"This application has no {name}: it ships the CPU build of ONNX Runtime. ";
-        try
-        {
-            NativeLibrary.Free(NativeLibrary.Load(path));
-            return "";
-        }
-        catch (DllNotFoundException e)
-        {
-            var cause = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
-            int colon = cause.LastIndexOf("variable: ", StringComparison.Ordinal);
-            return $"Loading {name} failed here: {(colon >= 0 ? cause[(colon + "variable: ".Length)..] : cause).TrimEnd('.')}. ";
-        }
+        bool present = new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native") }.Any(folder => File.Exists(Path.Combine(folder, name)));
+        return present
+            ? $"This application ships the CUDA provider ({name}), so a library it loads, the driver or the device number is what failed. "
+            : $"This application has no {name}: it ships the CPU build of ONNX Runtime. ";
     }
 }

@@ -9,6 +9,11 @@ namespace MLNet.Quantization;
 /// Quantizes ONNX models without ML.NET: load, plan, rewrite, and return the new model with a report.
 /// The input model is never modified.
 /// </summary>
+/// <remarks>
+/// Every method throws <see cref="ArgumentOutOfRangeException"/> for options that cannot work, and
+/// <see cref="InvalidOperationException"/> before loading the model when <see cref="QuantizationOptions.GpuDeviceId"/>
+/// names a GPU the CUDA provider cannot start on (unless <see cref="QuantizationOptions.FallbackToCpu"/>).
+/// </remarks>
 public static class OnnxQuantizer
 {
     /// <summary>Quantizes the model in a file.</summary>
@@ -16,14 +21,14 @@ public static class OnnxQuantizer
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
-        Run(LoadVerified(modelPath), modelPath, null, options, null, progress, CancellationToken.None);
+        Quantize(modelPath, options, null, progress);
 
     /// <summary>Quantizes a serialized model.</summary>
     /// <param name="modelBytes">The float model's bytes.</param>
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options = null, IProgress<QuantizationProgress>? progress = null) =>
-        Run(OnnxModelFile.Load(modelBytes), null, modelBytes, options, null, progress, CancellationToken.None);
+        Quantize(modelBytes, options, null, progress);
 
     /// <summary>Quantizes a loaded model; <paramref name="model"/> itself is left unchanged.</summary>
     /// <param name="model">The float model.</param>
@@ -38,8 +43,11 @@ public static class OnnxQuantizer
     /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
-    public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(LoadVerified(modelPath), modelPath, null, options, calibrationData, progress, cancellationToken);
+    public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        CheckBeforeLoading(options, calibrationData);
+        return Run(LoadVerified(modelPath), modelPath, null, options, calibrationData, progress, cancellationToken);
+    }
 
     /// <summary>Quantizes a serialized model; static mode calibrates on <paramref name="calibrationData"/>.</summary>
     /// <param name="modelBytes">The float model's bytes.</param>
@@ -47,8 +55,11 @@ public static class OnnxQuantizer
     /// <param name="calibrationData">Representative inputs; required when <see cref="QuantizationOptions.Mode"/> is Static.</param>
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
-    public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(OnnxModelFile.Load(modelBytes), null, modelBytes, options, calibrationData, progress, cancellationToken);
+    public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        CheckBeforeLoading(options, calibrationData);
+        return Run(OnnxModelFile.Load(modelBytes), null, modelBytes, options, calibrationData, progress, cancellationToken);
+    }
 
     /// <summary>Quantizes a loaded model, which is left unchanged; static mode calibrates on <paramref name="calibrationData"/>.</summary>
     /// <param name="model">The float model.</param>
@@ -58,6 +69,21 @@ public static class OnnxQuantizer
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Run(model ?? throw new ArgumentNullException(nameof(model)), null, null, options, calibrationData, progress, cancellationToken);
+
+    /// <summary>
+    /// Checks the options and the calibration device before a model is loaded or anything is created: a GPU that
+    /// cannot start (without <see cref="QuantizationOptions.FallbackToCpu"/>) stops the run here.
+    /// </summary>
+    private static void CheckBeforeLoading(QuantizationOptions? options, CalibrationData? calibrationData)
+    {
+        var checkedOptions = options ?? new QuantizationOptions();
+        checkedOptions.Validate();
+        Calibration.CalibrationDevice.Resolve(checkedOptions, Calibrates(checkedOptions, calibrationData), new List<string>());
+    }
+
+    /// <summary>Whether a run calibrates: static mode with data, or GPTQ.</summary>
+    private static bool Calibrates(QuantizationOptions options, CalibrationData? calibrationData) =>
+        (options.Mode == QuantizationMode.Static && calibrationData is not null) || (options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq);
 
     /// <summary>Checks the file in ONNX Runtime, then parses it (see <see cref="ModelVerifier.VerifyInputFile"/>).</summary>
     private static OnnxModel LoadVerified(string path)
@@ -78,8 +104,7 @@ public static class OnnxQuantizer
         if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
             throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
         var notes = new List<string>();
-        bool calibrates = (options.Mode == QuantizationMode.Static && calibrationData is not null) || (options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq);
-        options = Calibration.CalibrationDevice.Resolve(options, calibrates, notes);
+        options = Calibration.CalibrationDevice.Resolve(options, Calibrates(options, calibrationData), notes);
         var stopwatch = Stopwatch.StartNew();
         if (sourcePath is null) ModelVerifier.VerifyInput(model, null, sourceBytes);
         options.Overrides?.CheckNames(model.Graph);
@@ -175,6 +200,7 @@ public static class OnnxQuantizer
     {
         if (inputPath is null) throw new ArgumentNullException(nameof(inputPath));
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
+        CheckBeforeLoading(options, calibrationData);
         var input = LoadVerified(inputPath);
         OutputPathGuard.Check(inputPath, input, outputPath);
         using var spill = TensorSpill.CreateFor(outputPath);

@@ -167,7 +167,7 @@ internal sealed class SequentialHessianObserver : IDisposable
             catch (OnnxRuntimeException e)
             {
                 string where = fromGraphInputs ? "" : $" in the nodes before '{NodeName(nodeIndex)}'";
-                throw new InvalidOperationException($"Calibration sample {s + 1} was rejected by the model{where}: {e.Message.Trim()} Check that each input has the model's shape and element type ({ActivationObserver.Describe(session)}).", e);
+                throw new InvalidOperationException($"Calibration sample {s + 1} was rejected by the model{where}{CalibrationDevice.Where(_options)}: {e.Message.Trim()} Check that each input has the model's shape and element type ({ActivationObserver.Describe(session)}){CalibrationDevice.Hint(_options)}.", e);
             }
             foreach (var result in results) sample[result.Name] = result;
         }
@@ -187,7 +187,7 @@ internal sealed class SequentialHessianObserver : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new InvalidOperationException($"GPTQ could not load the nodes before '{NodeName(nodeIndex)}' in ONNX Runtime: {e.Message.Trim()}", e);
+            throw new InvalidOperationException($"GPTQ could not load the nodes before '{NodeName(nodeIndex)}' in ONNX Runtime{CalibrationDevice.Where(_options)}: {e.Message.Trim()}{CalibrationDevice.Hint(_options)}", e);
         }
     }
 
