@@ -32,10 +32,11 @@ internal static class ExecutionDevice
     /// </summary>
     public static SessionOptions Options(string device)
     {
-        if (GpuDeviceId(device) is int probed && CudaProvider.Probe(probed, exactFloat32: false) is { } failure)
+        var gpu = GpuDeviceId(device);
+        if (gpu is int probed && CudaProvider.Probe(probed, exactFloat32: false) is { } failure)
             throw CudaProvider.Unavailable(probed, $"--device {device}", failure);
         var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        if (GpuDeviceId(device) is not int id) return options;
+        if (gpu is not int id) return options;
         try
         {
             CudaProvider.Append(options, id, $"--device {device}", exactFloat32: false);
