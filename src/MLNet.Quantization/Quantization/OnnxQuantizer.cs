@@ -45,8 +45,8 @@ public static class OnnxQuantizer
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(string modelPath, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        CheckBeforeLoading(options, calibrationData);
-        return Run(LoadVerified(modelPath), modelPath, null, options, calibrationData, progress, cancellationToken);
+        var prepared = Prepare(options, calibrationData);
+        return Run(LoadVerified(modelPath), modelPath, null, prepared, calibrationData, progress, cancellationToken);
     }
 
     /// <summary>Quantizes a serialized model; static mode calibrates on <paramref name="calibrationData"/>.</summary>
@@ -57,8 +57,8 @@ public static class OnnxQuantizer
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(byte[] modelBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        CheckBeforeLoading(options, calibrationData);
-        return Run(OnnxModelFile.Load(modelBytes), null, modelBytes, options, calibrationData, progress, cancellationToken);
+        var prepared = Prepare(options, calibrationData);
+        return Run(OnnxModelFile.Load(modelBytes), null, modelBytes, prepared, calibrationData, progress, cancellationToken);
     }
 
     /// <summary>Quantizes a loaded model, which is left unchanged; static mode calibrates on <paramref name="calibrationData"/>.</summary>
@@ -68,17 +68,28 @@ public static class OnnxQuantizer
     /// <param name="progress">Receives progress reports; optional.</param>
     /// <param name="cancellationToken">Stops the run between steps and calibration samples (<see cref="OperationCanceledException"/>).</param>
     public static QuantizationResult Quantize(OnnxModel model, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(model ?? throw new ArgumentNullException(nameof(model)), null, null, options, calibrationData, progress, cancellationToken);
+        Run(model ?? throw new ArgumentNullException(nameof(model)), null, null, Prepare(options, calibrationData), calibrationData, progress, cancellationToken);
+
+    /// <summary>A run's checked options (calibration device resolved) and the notes resolving them made.</summary>
+    private sealed record PreparedRun(QuantizationOptions Options, List<string> Notes);
 
     /// <summary>
-    /// Checks the options and the calibration device before a model is loaded or anything is created: a GPU that
-    /// cannot start (without <see cref="QuantizationOptions.FallbackToCpu"/>) stops the run here.
+    /// Checks the options, the calibration data they need and the calibration device, once, before a model is loaded
+    /// or anything is created: a GPU that cannot start (without <see cref="QuantizationOptions.FallbackToCpu"/>)
+    /// stops the run here.
     /// </summary>
-    private static void CheckBeforeLoading(QuantizationOptions? options, CalibrationData? calibrationData)
+    private static PreparedRun Prepare(QuantizationOptions? options, CalibrationData? calibrationData)
     {
-        var checkedOptions = options ?? new QuantizationOptions();
-        checkedOptions.Validate();
-        Calibration.CalibrationDevice.Resolve(checkedOptions, Calibrates(checkedOptions, calibrationData), new List<string>());
+        options ??= new QuantizationOptions();
+        options.Validate();
+        if (options.Mode == QuantizationMode.Static && calibrationData is null && options.Calibration is null)
+            throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
+        if (options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq && calibrationData is null)
+            throw new ArgumentNullException(nameof(calibrationData), "GPTQ needs calibration data: representative inputs whose layer activations it observes (128 samples or more are typical). Use Rtn or Hqq to quantize without data.");
+        if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
+            throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
+        var notes = new List<string>();
+        return new PreparedRun(Calibration.CalibrationDevice.Resolve(options, Calibrates(options, calibrationData), notes), notes);
     }
 
     /// <summary>Whether a run calibrates: static mode with data, or GPTQ.</summary>
@@ -93,18 +104,9 @@ public static class OnnxQuantizer
         return OnnxModelFile.Load(path);
     }
 
-    private static QuantizationResult Run(OnnxModel model, string? sourcePath, byte[]? sourceBytes, QuantizationOptions? options, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken, TensorSpill? spill = null)
+    private static QuantizationResult Run(OnnxModel model, string? sourcePath, byte[]? sourceBytes, PreparedRun prepared, CalibrationData? calibrationData, IProgress<QuantizationProgress>? progress, CancellationToken cancellationToken, TensorSpill? spill = null)
     {
-        options ??= new QuantizationOptions();
-        options.Validate();
-        if (options.Mode == QuantizationMode.Static && calibrationData is null && options.Calibration is null)
-            throw new ArgumentNullException(nameof(calibrationData), "Static quantization needs calibration data: representative inputs (100 to 1,000 samples are typical).");
-        if (options.Mode == QuantizationMode.WeightOnly && options.WeightOnly.Algorithm == WeightOnlyAlgorithm.Gptq && calibrationData is null)
-            throw new ArgumentNullException(nameof(calibrationData), "GPTQ needs calibration data: representative inputs whose layer activations it observes (128 samples or more are typical). Use Rtn or Hqq to quantize without data.");
-        if (options.Tuning is { } tuning && (tuning.EvaluationData is null || (tuning.TransformerMetric is not null && tuning.Metric is null)))
-            throw new ArgumentException("TuningOptions.EvaluationDataView and TransformerMetric are for the ML.NET estimator (mlContext.Transforms.Quantize); from OnnxQuantizer give EvaluationData and Metric instead.", nameof(options));
-        var notes = new List<string>();
-        options = Calibration.CalibrationDevice.Resolve(options, Calibrates(options, calibrationData), notes);
+        var (options, notes) = prepared;
         var stopwatch = Stopwatch.StartNew();
         if (sourcePath is null) ModelVerifier.VerifyInput(model, null, sourceBytes);
         options.Overrides?.CheckNames(model.Graph);
@@ -200,11 +202,11 @@ public static class OnnxQuantizer
     {
         if (inputPath is null) throw new ArgumentNullException(nameof(inputPath));
         if (outputPath is null) throw new ArgumentNullException(nameof(outputPath));
-        CheckBeforeLoading(options, calibrationData);
+        var prepared = Prepare(options, calibrationData);
         var input = LoadVerified(inputPath);
         OutputPathGuard.Check(inputPath, input, outputPath);
         using var spill = TensorSpill.CreateFor(outputPath);
-        var result = Run(input, inputPath, null, options, calibrationData, progress, cancellationToken, spill);
+        var result = Run(input, inputPath, null, prepared, calibrationData, progress, cancellationToken, spill);
         OnnxModelFile.Save(result.Model, outputPath, externalData, verify: true, cancellationToken, progress);
         return result.Report;
     }
